@@ -1,0 +1,9 @@
+"""Stateful, spec-driven mock of the WA.cr APP API v2.
+
+The core (``MockCore``) knows nothing of HTTP frameworks; ``asgi`` and
+``respx_adapter`` are thin layers over it.
+"""
+
+from mockserver.core import CoreRequest, CoreResponse, MockCore
+
+__all__ = ["CoreRequest", "CoreResponse", "MockCore"]

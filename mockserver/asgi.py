@@ -1,0 +1,121 @@
+"""The ASGI adapter: uvicorn (or any ASGI server) in front of a ``MockCore``.
+
+API and control calls go straight to the core; the browsable docs (``/docs``),
+the raw spec (``/openapi.yaml``) and CORS come from Starlette.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from mockserver.core import JSON_LIMIT, MULTIPART_LIMIT, CoreRequest, MockCore
+from mockserver.spec import default_spec_path
+
+DOCS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>WA.cr API v2 mock</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui",
+  servers: [{url: window.location.origin + "/api/v2"}]});</script>
+</body></html>"""
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """Reads at most ``limit`` bytes; the flag says the body was larger (it is drained, not kept)."""
+    chunks, size, too_large = [], 0, False
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            too_large = True
+            chunks = []
+        elif chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), too_large
+
+
+class MockApp:
+    """ASGI callable: the core for ``/api/v2`` and ``/__mock__``, Starlette for the rest."""
+
+    def __init__(self, core: MockCore, cors_origins: list[str] | None = None, spec_path: Path | None = None) -> None:
+        self.core = core
+        spec_file = spec_path or default_spec_path()
+
+        async def docs(request: Request) -> HTMLResponse:
+            return HTMLResponse(DOCS_PAGE)
+
+        async def spec(request: Request) -> FileResponse:
+            return FileResponse(spec_file, media_type="application/yaml")
+
+        async def home(request: Request) -> RedirectResponse:
+            return RedirectResponse("/docs")
+
+        import swagger_ui_bundle
+
+        self.site = Starlette(
+            routes=[
+                Route("/", home),
+                Route("/docs", docs),
+                Route("/openapi.yaml", spec),
+                Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
+            ]
+        )
+        self.app = (
+            CORSMiddleware(
+                self._dispatch,
+                allow_origins=cors_origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"],
+            )
+            if cors_origins
+            else self._dispatch
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path.startswith("/api/") or path.startswith("/__mock__") or path == "/api"):
+            await self.site(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = MULTIPART_LIMIT if headers.get("content-type", "").startswith("multipart/") else JSON_LIMIT
+        body, too_large = await read_body(receive, limit)
+        host = headers.get("host") or "127.0.0.1"
+        request = CoreRequest(
+            method=scope["method"],
+            path=path,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+            body_too_large=too_large,
+            origin=f"{scope.get('scheme', 'http')}://{host}",
+        )
+        response = self.core.handle(request)
+        if response.delay_seconds:
+            await asyncio.sleep(response.delay_seconds)
+        payload = response.encoded()
+        raw_headers = [(k.lower().encode(), str(v).encode()) for k, v in response.headers.items()]
+        raw_headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(
+    core: MockCore | None = None, cors_origins: list[str] | None = None, validate_responses: bool = False
+) -> MockApp:
+    return MockApp(core or MockCore(validate_responses=validate_responses), cors_origins)

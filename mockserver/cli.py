@@ -1,0 +1,86 @@
+"""``wacr-mock`` / ``python -m mockserver``: run the mock on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+import time
+from pathlib import Path
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wacr-mock", description="Stateful mock of the WA.cr APP API v2.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 picks a free one)")
+    p.add_argument("--spec", type=Path, default=None, help="openapi.yaml to serve (default: the project's)")
+    p.add_argument("--seed", type=Path, action="append", default=[], help="YAML fixtures file; repeatable")
+    p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
+    p.add_argument("--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any")
+    p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
+    p.add_argument("--admin-secret", default=None, help="require X-Mock-Admin-Secret on /__mock__ calls")
+    p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return p
+
+
+def build(args: argparse.Namespace):
+    from mockserver.asgi import MockApp
+    from mockserver.core import MockCore
+    from mockserver.persistence import attach_state_file
+    from mockserver.spec import Spec
+
+    for path in args.seed:
+        if not path.is_file():
+            raise SystemExit(f"wacr-mock: --seed {path}: no such file")
+    core = MockCore(Spec.load(args.spec), validate_responses=args.validate_responses)
+    core.fixtures = [str(p) for p in args.seed]
+    try:
+        core.reset()
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"wacr-mock: a --seed file is not valid: {exc}") from None
+    if args.state_file:
+        attach_state_file(core, args.state_file)
+    secret = args.admin_secret
+    if args.host not in LOOPBACK and not secret and not args.no_control:
+        secret = secrets.token_urlsafe(16)
+        print(f"wacr-mock: bound beyond loopback, so the control API needs X-Mock-Admin-Secret: {secret}")
+    core.admin_secret = secret
+    core.control_enabled = not args.no_control
+    return MockApp(core, args.cors_origin or None, args.spec)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    args = parser().parse_args(argv)
+    started = time.perf_counter()
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = build(args)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    server = uvicorn.Server(config)
+
+    original_startup = server.startup
+
+    async def startup(sockets=None):
+        await original_startup(sockets)
+        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
+        base = f"http://{args.host}:{port}"
+        print(
+            f"wacr-mock ready in {time.perf_counter() - started:.2f}s\n"
+            f"  API:   {base}/api/v2\n  Docs:  {base}/docs\n"
+            f"  Token: wacr_test_full (all scopes), wacr_test_readonly (read scopes)\n"
+            f"  Try:   curl -H 'Authorization: Bearer wacr_test_full' {base}/api/v2/account",
+            flush=True,
+        )
+
+    server.startup = startup
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""The mock's control API under ``/__mock__`` (D14, plus the mock's own additions).
+
+Answers are plain JSON without the WA.cr envelope: 200 on success, 404 when a
+named tenant, contact or OTP does not exist, 400 for a malformed call.
+``docs/control-api.yaml`` describes every call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from mockserver.clock import Clock, parse_iso
+from mockserver.core import CoreRequest, CoreResponse, MockCore
+from mockserver.handlers.contacts import present
+from mockserver.phones import clean_phone
+from mockserver.seed import create_tenant, template_record
+from mockserver.state import Tenant
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json(request: CoreRequest) -> dict:
+    if not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise ControlError(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError(400, "the body must be a JSON object")
+    return body
+
+
+def _int(value: Any, name: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+            value = int(value)
+        else:
+            raise ControlError(400, f"{name} must be an integer")
+    if minimum is not None and value < minimum:
+        raise ControlError(400, f"{name} must be at least {minimum}")
+    return value
+
+
+def _scopes(body: dict) -> list[str]:
+    scopes = body.get("scopes", ["*"])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ControlError(400, "scopes must be a list of strings")
+    return scopes
+
+
+def _mapping(body: dict, name: str) -> dict:
+    value = body.get(name) or {}
+    if not isinstance(value, dict):
+        raise ControlError(400, f"{name} must be an object")
+    return value
+
+
+def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
+    tenant = core.store.tenants.get(_int(tenant_id, "tenant_id"))
+    if tenant is None:
+        raise ControlError(404, f"no tenant {tenant_id}")
+    return tenant
+
+
+def _query(request: CoreRequest) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(request.query_string).items()}
+
+
+# --- calls ---------------------------------------------------------------------------------
+
+
+def health(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    return {"status": "ok", "operations": len(core.spec.operations)}
+
+
+def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    core.reset()
+    return {"status": "reset"}
+
+
+def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    body = _json(request)
+    options = {key: _mapping(body, key) for key in ("limits", "features", "settings")}
+    scopes = _scopes(body)
+    rate = _int(body.get("rate_limit_per_minute", 60), "rate_limit_per_minute", 1)
+    tenant = create_tenant(core.store, options, body.get("name"))
+    token = core.store.add_token(tenant, scopes, rate)
+    return {
+        "tenant_id": tenant.id,
+        "token": token.value,
+        "default_source_id": tenant.settings["default_source_id"],
+        "default_status_id": tenant.settings["default_status_id"],
+    }
+
+
+def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    tenant = _tenant(core, params["id"])
+    return {
+        "tenant_id": tenant.id,
+        "name": tenant.name,
+        "limits": tenant.limits,
+        "features": tenant.features,
+        "settings": tenant.settings,
+        "whatsapp_templates": tenant.whatsapp_templates,
+        "counts": {name: len(table) for name, table in tenant.records.items()},
+    }
+
+
+def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    tenant = _tenant(core, params["id"])
+    body = _json(request)
+    for key in ("limits", "features", "settings"):
+        getattr(tenant, key).update(_mapping(body, key))
+    if "whatsapp_templates" in body:
+        templates = body["whatsapp_templates"]
+        required = {"template_id", "template_name", "category", "status", "body"}
+        if not isinstance(templates, list) or not all(isinstance(t, dict) and required <= set(t) for t in templates):
+            raise ControlError(400, f"whatsapp_templates must be a list of objects with {sorted(required)}")
+        try:
+            for definition in templates:
+                template_record(definition, 0)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ControlError(400, f"a whatsapp template is malformed: {exc}") from None
+        tenant.whatsapp_templates = [dict(t) for t in templates]
+    return describe_tenant(core, request, params)
+
+
+def new_token(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    tenant = _tenant(core, params["id"])
+    body = _json(request)
+    token = core.store.add_token(
+        tenant, _scopes(body), _int(body.get("rate_limit_per_minute", 60), "rate_limit_per_minute", 1)
+    )
+    return {"tenant_id": tenant.id, "token": token.value, "scopes": sorted(token.scopes)}
+
+
+def read_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    tenant_id = _query(request).get("tenant_id")
+    if tenant_id is None:
+        return core.store.default_clock.describe()
+    return core.store.clock_of(_tenant(core, tenant_id)).describe()
+
+
+def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    body = _json(request)
+    if "advance_seconds" in body and "now" in body:
+        raise ControlError(400, "advance_seconds and now exclude each other")
+    if not ({"advance_seconds", "now", "freeze"} & set(body)):
+        raise ControlError(400, "give one of advance_seconds, now or freeze")
+    clock: Clock
+    if body.get("tenant_id") is not None:
+        tenant = _tenant(core, body["tenant_id"])
+        if tenant.clock is None:
+            tenant.clock = core.store.default_clock.copy()
+        clock = tenant.clock
+    else:
+        clock = core.store.default_clock
+    if "advance_seconds" in body:
+        seconds = body["advance_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ControlError(400, "advance_seconds must be a number")
+        clock.advance(seconds)
+    if "now" in body:
+        try:
+            clock.set(parse_iso(str(body["now"])))
+        except ValueError:
+            raise ControlError(400, "now must be an ISO 8601 timestamp") from None
+    if "freeze" in body:
+        if not isinstance(body["freeze"], bool):
+            raise ControlError(400, "freeze must be true or false")
+        clock.freeze(body["freeze"])
+    return clock.describe()
+
+
+def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    body = _json(request)
+    contact_id = _int(params["id"], "id")
+    tenant = core.store.owner_of("contacts", contact_id)
+    if tenant is None:
+        raise ControlError(404, f"no contact {contact_id}")
+    if not isinstance(body.get("is_opted_out"), bool):
+        raise ControlError(400, "is_opted_out must be true or false")
+    contact = tenant.table("contacts")[contact_id]
+    contact["is_opted_out"] = body["is_opted_out"]
+    return present(tenant, contact)
+
+
+def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    query = _query(request)
+    if "tenant_id" not in query or "phone" not in query:
+        raise ControlError(400, "tenant_id and phone are required")
+    tenant = _tenant(core, query["tenant_id"])
+    otp = tenant.otps.get((clean_phone(query["phone"]), query.get("purpose") or "authentication"))
+    if otp is None:
+        raise ControlError(404, "no OTP for that phone and purpose")
+    return otp.public()
+
+
+def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    tenant_id = _query(request).get("tenant_id")
+    entries = list(core.journal)
+    if tenant_id is not None:
+        wanted = _int(tenant_id, "tenant_id")
+        entries = [e for e in entries if e["tenant_id"] == wanted]
+    return {"requests": entries}
+
+
+def list_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    return {"faults": core.faults}
+
+
+def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    body = _json(request)
+    operation_id = body.get("operation_id")
+    if operation_id not in core.spec.operations:
+        raise ControlError(400, f"operation_id must be one of the spec's operationIds, not {operation_id!r}")
+    fault: dict[str, Any] = {}
+    if "status" in body:
+        fault["status"] = _int(body["status"], "status", 400)
+        if fault["status"] > 599:
+            raise ControlError(400, "status must be an HTTP error status (400-599)")
+    for key in ("code", "message"):
+        if key in body:
+            fault[key] = str(body[key])
+    if "delay_ms" in body:
+        fault["delay_ms"] = _int(body["delay_ms"], "delay_ms", 0)
+    if "times" in body:
+        fault["times"] = _int(body["times"], "times", 1)
+    if not ({"status", "delay_ms"} & set(fault)):
+        raise ControlError(400, "a fault needs status or delay_ms")
+    core.faults[operation_id] = fault
+    return {"operation_id": operation_id, **fault}
+
+
+def clear_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    core.faults.clear()
+    return {"faults": {}}
+
+
+ROUTES: list[tuple[str, re.Pattern, Callable]] = [
+    (method, re.compile("^/__mock__" + pattern + "$"), function)
+    for method, pattern, function in [
+        ("GET", "/health", health),
+        ("POST", "/reset", reset),
+        ("POST", "/tenants", new_tenant),
+        ("GET", r"/tenants/(?P<id>[^/]+)", describe_tenant),
+        ("PATCH", r"/tenants/(?P<id>[^/]+)", change_tenant),
+        ("POST", r"/tenants/(?P<id>[^/]+)/tokens", new_token),
+        ("GET", "/clock", read_clock),
+        ("POST", "/clock", move_clock),
+        ("PATCH", r"/contacts/(?P<id>[^/]+)", patch_contact),
+        ("GET", "/otps", peek_otp),
+        ("GET", "/requests", requests_journal),
+        ("GET", "/faults", list_faults),
+        ("POST", "/faults", add_fault),
+        ("DELETE", "/faults", clear_faults),
+    ]
+]
+
+
+def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
+    if not getattr(core, "control_enabled", True):
+        return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
+    secret = getattr(core, "admin_secret", None)
+    if secret and request.headers.get("x-mock-admin-secret") != secret:
+        return CoreResponse(403, {"error": "the control API needs the X-Mock-Admin-Secret header"})
+    path = request.path.rstrip("/")
+    allowed = []
+    for method, pattern, function in ROUTES:
+        match = pattern.match(path)
+        if match is None:
+            continue
+        if method != request.method:
+            allowed.append(method)
+            continue
+        try:
+            return CoreResponse(200, function(core, request, match.groupdict()))
+        except ControlError as error:
+            return CoreResponse(error.status, {"error": error.message})
+    if allowed:
+        return CoreResponse(405, {"error": f"use {', '.join(allowed)}"}, {"Allow": ", ".join(allowed)})
+    return CoreResponse(404, {"error": f"no control call {request.method} {request.path}"})

@@ -1,0 +1,405 @@
+"""The mock's core: one request in, one response out, no web framework.
+
+``MockCore.handle`` applies the D6 check order: routing (404/405), token (401),
+per-token rate limit (429), scope (403), the record named in the path (404),
+body parsing (400/413/415), validation (422), then the operation's handler
+(OTP limiters and business rules).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mockserver import listing
+from mockserver.clock import iso
+from mockserver.errors import ApiError, ValidationFailed, rate_limited
+from mockserver.multipart import parse_multipart
+from mockserver.phones import clean_phone
+from mockserver.routing import Router
+from mockserver.seed import default_world
+from mockserver.spec import BASE_PATH, Operation, Spec
+from mockserver.state import Store, Tenant, Token
+from mockserver.validation import Outcome, ReferenceCheck, coerce_text
+
+JSON_LIMIT = 10 * 1024 * 1024
+MULTIPART_LIMIT = 120 * 1024 * 1024
+CONTROL_PREFIX = "/__mock__"
+
+
+@dataclass
+class CoreRequest:
+    method: str
+    path: str
+    query_string: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    body_too_large: bool = False
+    origin: str = "http://127.0.0.1:8080"
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+
+@dataclass
+class CoreResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0
+
+    def encoded(self) -> bytes:
+        return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@dataclass
+class Reply:
+    """What a handler returns: ``data`` goes into the envelope."""
+
+    data: Any
+    message: str | None = None
+    status: int | None = None
+    flat: dict | None = None  # Comments answer flat bodies (D12)
+    listing: tuple[dict, dict] | None = None  # (pagination meta, links)
+
+
+@dataclass
+class Context:
+    core: MockCore
+    op: Operation
+    tenant: Tenant
+    token: Token
+    params: dict[str, str]
+    query: dict[str, Any]
+    raw_query: list[tuple[str, str]]
+    body: dict[str, Any]
+    record: dict | None
+    origin: str
+    item_errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def now(self) -> float:
+        return self.core.store.clock_of(self.tenant).now()
+
+    def error(self, status: int, code: str, details: dict | None = None, message: str | None = None) -> ApiError:
+        return ApiError(status, code, message or self.op.error_message(status, code), details)
+
+    def invalid(self, field_name: str, rule: str, **fmt: Any) -> ValidationFailed:
+        return ValidationFailed({field_name: [self.op.field_message(field_name, rule).format(**fmt)]})
+
+    def list_reply(
+        self, records: list[dict], present: Callable[[dict], dict] = lambda r: r, message: str | None = None
+    ) -> Reply:
+        """Filters, searches, sorts and pages ``records`` as the operation's extensions say."""
+        op = self.op
+        records = list(records)
+        raw_filters = [(k, v) for k, v in self.raw_query if k.startswith("filter[")]
+        predicates = listing.build_filters(op.ext("filters", {}), raw_filters, self.core.list_messages)
+        records = [r for r in records if all(p(r) for p in predicates)]
+        term = self.query.get("search") or self.query.get("q")
+        if term:
+            records = listing.search_records(records, term, op.ext("search-fields", []))
+        records = listing.sort_records(records, self.query.get("sort") or op.ext("default-sort", "id"))
+        page = self.query.get("page") or 1
+        per_page = self.query.get("per_page") or 15
+        url = self.origin + BASE_PATH + op.path
+        items, meta, links = listing.page_of(records, page, per_page, url, self.raw_query)
+        fields = self.query.get("fields")
+        data = [listing.select_fields(present(item), fields) for item in items]
+        return Reply(data, message, listing=(meta, links))
+
+
+Handler = Callable[[Context], Reply]
+
+
+class MockCore:
+    """A complete mock instance: compiled spec, state, clocks and handlers."""
+
+    def __init__(self, spec: Spec | None = None, validate_responses: bool = False) -> None:
+        from mockserver.handlers import HANDLERS
+
+        self.spec = spec or Spec.load()
+        self.router = Router(list(self.spec.operations.values()))
+        missing = sorted(set(self.spec.operations) - set(HANDLERS))
+        if missing:
+            raise RuntimeError(f"operations without a handler: {missing}")
+        self.handlers: dict[str, Handler] = HANDLERS
+        self.list_messages: dict[str, str] = self.spec.document["x-list-messages"]
+        self.lock = threading.RLock()
+        self.journal: deque[dict] = deque(maxlen=2000)
+        self.faults: dict[str, dict] = {}
+        self.fixtures: list[str] = []
+        self.response_validator = None
+        if validate_responses:
+            from mockserver.response_check import ResponseValidator
+
+            self.response_validator = ResponseValidator(self.spec)
+        self.store = Store()
+        self.reset()
+
+    # --- state -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        from mockserver.seed import apply_fixtures
+
+        with self.lock:
+            self.store = Store()
+            default_world(self.store)
+            for path in self.fixtures:
+                apply_fixtures(self.store, path)
+            self.journal.clear()
+
+    # --- entry point -----------------------------------------------------------------
+
+    def handle(self, request: CoreRequest) -> CoreResponse:
+        with self.lock:
+            if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
+                from mockserver.control import handle_control
+
+                return handle_control(self, request)
+            response, op, tenant = self._dispatch(request)
+            response.headers.setdefault("Content-Type", "application/json")
+            if self.response_validator is not None and op is not None:
+                self.response_validator.check(op, response)
+            self.journal.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string,
+                    "operation_id": op.operation_id if op else None,
+                    "tenant_id": tenant.id if tenant else None,
+                    "status": response.status,
+                    "request_id": response.headers.get("X-Request-Id"),
+                    "at": iso(self.store.clock_of(tenant).now() if tenant else self.store.default_clock.now()),
+                }
+            )
+            return response
+
+    def _dispatch(self, request: CoreRequest) -> tuple[CoreResponse, Operation | None, Tenant | None]:
+        request_id = str(uuid.uuid4())
+        path = request.path
+        if not (path == BASE_PATH or path.startswith(BASE_PATH + "/")):
+            return self._plain_error(404, "NOT_FOUND", "Route not found", request_id), None, None
+        match = self.router.match(path[len(BASE_PATH) :] or "/")
+        if match is None:
+            return self._plain_error(404, "NOT_FOUND", "Route not found", request_id), None, None
+        op = match.operation(request.method)
+        comments = match.route.template.startswith("/comments")
+        if op is None:
+            response = self._error_response(
+                405, "METHOD_NOT_ALLOWED", "Method not allowed", request_id, None, comments, None
+            )
+            response.headers["Allow"] = match.allow
+            return response, None, None
+        token = self._token(request.headers.get("authorization", ""))
+        if token is None:
+            return (
+                self._error_response(401, "UNAUTHORIZED", op.error_message(401, "UNAUTHORIZED"), request_id, None, comments, None),
+                op,
+                None,
+            )
+        tenant = self.store.tenants[token.tenant_id]
+        clock = self.store.clock_of(tenant)
+        now = clock.now()
+        limit_headers: dict[str, str] = {}
+        try:
+            limit_headers = self._count_request(token, now)
+            fault = self.faults.get(op.operation_id)
+            if fault is not None:
+                self._apply_fault(fault, op)
+            missing_scope = next((s for s in op.scopes if not token.allows(s)), None)
+            if missing_scope is not None:
+                raise ApiError(403, "INSUFFICIENT_SCOPE", f"Token missing {missing_scope} scope")
+            record = self._path_record(op, tenant, match.params)
+            body = self._parse_body(op, request)
+            ctx = Context(self, op, tenant, token, match.params, {}, request.query, body, record, request.origin)
+            self._validate(ctx, request.query)
+            reply = self.handlers[op.operation_id](ctx)
+        except ApiError as error:
+            response = self._error_response(
+                error.status, error.code, error.message, request_id, error.details, comments, now
+            )
+            response.headers.update(error.headers)
+            response.headers.update(limit_headers)
+            return response, op, tenant
+        response = self._success(op, reply, request_id, now, comments)
+        response.headers.update(limit_headers)
+        if fault is not None:
+            response.delay_seconds = fault.get("delay_ms", 0) / 1000
+        return response, op, tenant
+
+    # --- checks --------------------------------------------------------------------------
+
+    def _token(self, header: str) -> Token | None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return None
+        return self.store.tokens.get(value.strip())
+
+    def _count_request(self, token: Token, now: float) -> dict[str, str]:
+        window = token.window
+        while window and window[0] <= now - 60:
+            window.popleft()
+        limit = token.rate_limit_per_minute
+        if len(window) >= limit:
+            error = rate_limited(math.ceil(window[0] + 60 - now))
+            error.headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0"})
+            raise error
+        window.append(now)
+        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - len(window))}
+
+    def _apply_fault(self, fault: dict, op: Operation) -> None:
+        if fault.get("times") is not None:
+            fault["times"] -= 1
+            if fault["times"] <= 0:
+                self.faults.pop(op.operation_id, None)
+        if fault.get("status"):
+            status = int(fault["status"])
+            code = fault.get("code") or ("INTERNAL_ERROR" if status >= 500 else "FAULT_INJECTED")
+            raise ApiError(status, code, fault.get("message") or "Injected fault")
+
+    def _path_record(self, op: Operation, tenant: Tenant, params: dict[str, str]) -> dict | None:
+        if "id" in params:
+            collection = op.path.strip("/").split("/")[0]
+            if collection == "templates":
+                record = tenant.find("templates", template_id=params["id"])
+            else:
+                record = tenant.get(collection, params["id"])
+            if record is None:
+                raise ApiError(404, "NOT_FOUND", op.error_message(404, "NOT_FOUND"))
+            return record
+        if "mobile" in params:
+            record = tenant.find("chats", phone=clean_phone(params["mobile"])) if clean_phone(params["mobile"]) else None
+            if record is None:
+                raise ApiError(404, "NOT_FOUND", "Chat conversation not found for the given mobile number")
+            return record
+        return None
+
+    def _parse_body(self, op: Operation, request: CoreRequest) -> dict[str, Any]:
+        if not op.bodies:
+            return {}
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        multipart = media_type == "multipart/form-data"
+        if request.body_too_large or len(request.body) > (MULTIPART_LIMIT if multipart else JSON_LIMIT):
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", "The request body is too large")
+        if multipart and media_type in op.bodies:
+            try:
+                return parse_multipart(request.body, request.headers["content-type"])
+            except ValueError as exc:
+                raise ApiError(400, "INVALID_JSON", f"Malformed multipart body: {exc}") from None
+        if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be one of: {', '.join(op.bodies)}")
+        if not request.body.strip():
+            return {}
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object")
+        return body
+
+    def _validate(self, ctx: Context, raw_query: list[tuple[str, str]]) -> None:
+        op = ctx.op
+        query = {}
+        for key, value in raw_query:
+            if key in op.query_schemas:
+                query[key] = coerce_text(value, op.query_schemas[key])
+        outcome = op.query.check(query)
+        ctx.query = {k: v for k, v in query.items() if not outcome.errors.get(k)}
+        body_validator = op.bodies.get("multipart/form-data") if ctx.body.get("__multipart__") else None
+        body_validator = body_validator or next(iter(op.bodies.values()), None)
+        if body_validator is not None:
+            if ctx.body.pop("__multipart__", False):
+                for f in body_validator.fields:
+                    if f.name in ctx.body:
+                        ctx.body[f.name] = coerce_text(ctx.body[f.name], f.schema)
+            body_validator.validate(ctx.body, "", outcome)
+        self._settle_references(ctx, outcome)
+        partial = op.ext("partial-items")
+        if partial and ctx.body.get("options", {}).get("continue_on_error", True) is not False:
+            prefix = partial + "."
+            ctx.item_errors = {k: v for k, v in outcome.errors.items() if k.startswith(prefix)}
+            outcome.errors = {k: v for k, v in outcome.errors.items() if not k.startswith(prefix)}
+        if outcome.errors:
+            raise ValidationFailed(outcome.errors)
+
+    def _settle_references(self, ctx: Context, outcome: Outcome) -> None:
+        for check in outcome.references:
+            if check.rule == "exists":
+                self._check_exists(ctx.tenant, check, outcome)
+            elif check.rule == "unique" and self._taken(ctx, check):
+                outcome.fail(check.path, check.message)
+
+    def _check_exists(self, tenant: Tenant, check: ReferenceCheck, outcome: Outcome) -> None:
+        table = tenant.table(check.collection)
+        if isinstance(check.value, list):
+            for index, value in enumerate(check.value):
+                if value not in table:
+                    outcome.fail(f"{check.path}.{index}", check.message)
+        elif check.value not in table:
+            outcome.fail(check.path, check.message)
+
+    def _taken(self, ctx: Context, check: ReferenceCheck) -> bool:
+        own_id = ctx.record["id"] if ctx.record is not None else None
+        if check.field == "phone":
+            wanted = clean_phone(str(check.value))
+            same = lambda v: v is not None and clean_phone(str(v)) == wanted  # noqa: E731
+        else:
+            wanted = str(check.value).lower()
+            same = lambda v: v is not None and str(v).lower() == wanted  # noqa: E731
+        return any(
+            same(r.get(check.field)) and r["id"] != own_id for r in ctx.tenant.table(check.collection).values()
+        )
+
+    # --- answers ---------------------------------------------------------------------------
+
+    def _meta(self, request_id: str, now: float | None) -> dict:
+        return {"request_id": request_id, "timestamp": iso(now if now is not None else self.store.default_clock.now())}
+
+    def _success(self, op: Operation, reply: Reply, request_id: str, now: float, comments: bool) -> CoreResponse:
+        status = reply.status or op.success_status
+        headers = {"X-Request-Id": request_id}
+        message = reply.message or op.success_message
+        if comments:
+            body = reply.flat if reply.flat is not None else {"success": True, "message": message, "data": reply.data}
+            return CoreResponse(status, body, headers)
+        body = {"success": True, "message": message, "data": reply.data, "meta": self._meta(request_id, now)}
+        if reply.listing is not None:
+            meta, links = reply.listing
+            body["meta"].update(meta)
+            body["links"] = links
+        return CoreResponse(status, body, headers)
+
+    def _error_response(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        request_id: str,
+        details: dict | None,
+        comments: bool,
+        now: float | None,
+    ) -> CoreResponse:
+        headers = {"X-Request-Id": request_id}
+        if comments:
+            body: dict[str, Any] = {"success": False, "message": message}
+            if code == "VALIDATION_ERROR" and details:
+                body["errors"] = details
+            return CoreResponse(status, body, headers)
+        error: dict[str, Any] = {"code": code, "message": message}
+        if details is not None:
+            error["details"] = details
+        body = {"success": False, "message": message, "error": error, "meta": self._meta(request_id, now)}
+        return CoreResponse(status, body, headers)
+
+    def _plain_error(self, status: int, code: str, message: str, request_id: str) -> CoreResponse:
+        return self._error_response(status, code, message, request_id, None, False, None)

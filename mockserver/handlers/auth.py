@@ -1,0 +1,170 @@
+"""Authentication (OTP): send, resend, verify and status (D10), and the auth template list."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections import deque
+
+from mockserver import outbox
+from mockserver.clock import iso
+from mockserver.core import Context, Reply
+from mockserver.errors import ApiError, ValidationFailed, rate_limited
+from mockserver.handlers import handles
+from mockserver.phones import clean_phone
+from mockserver.state import Otp
+
+DEFAULT_PURPOSE = "authentication"
+
+
+def otp_key(ctx: Context) -> tuple[str, str]:
+    return clean_phone(ctx.body["phone"]), ctx.body.get("purpose") or DEFAULT_PURPOSE
+
+
+def hit_limiter(ctx: Context) -> None:
+    """Counts this call against the operation's ``x-rate-limit`` window (D10).
+
+    A refused call is not counted here, nor by the per-token limiter (D6).
+    """
+    rule = ctx.op.ext("rate-limit")
+    phone, _ = otp_key(ctx)
+    key = rule["key"].format(tenant_id=ctx.tenant.id, phone=phone)
+    window = ctx.tenant.limiters.setdefault(key, deque())
+    now = ctx.now
+    while window and window[0] <= now - rule["per_seconds"]:
+        window.popleft()
+    if len(window) >= rule["calls"]:
+        if ctx.token.window:
+            ctx.token.window.pop()
+        raise rate_limited(math.ceil(window[0] + rule["per_seconds"] - now), ctx.op.error_message(429, "RATE_LIMIT_EXCEEDED"))
+    window.append(now)
+
+
+def clear_limiter(ctx: Context) -> None:
+    rule = ctx.op.ext("rate-limit")
+    phone, _ = otp_key(ctx)
+    ctx.tenant.limiters.pop(rule["key"].format(tenant_id=ctx.tenant.id, phone=phone), None)
+
+
+def auth_template(ctx: Context) -> dict:
+    """The named template must be APPROVED (404) and AUTHENTICATION (422), as documented."""
+    name = ctx.body["template_name"]
+    language = ctx.body.get("language") or "en"
+    candidates = [
+        t for t in ctx.tenant.table("templates").values() if t["template_name"] == name and t["status"] == "APPROVED"
+    ]
+    template = next((t for t in candidates if t["language"] == language), None) or next(iter(candidates), None)
+    if template is None:
+        raise ctx.error(404, "RESOURCE_NOT_FOUND")
+    if template["category"] != "AUTHENTICATION":
+        raise ValidationFailed({"template_name": [ctx.op.field_message("template_name", "template_category")]})
+    return template
+
+
+def send(ctx: Context, code: str) -> Reply:
+    expiry_minutes = ctx.body.get("expiry_minutes") or 10
+    phone, contact, template = outbox.prepare(ctx, template=lambda: auth_template(ctx))
+    params = [code, str(expiry_minutes), *(ctx.body.get("additional_params") or [])]
+    text = template["body_data"]
+    for index, value in enumerate(params, start=1):
+        text = text.replace("{{%d}}" % index, str(value))
+    sent = outbox.record(ctx, phone, contact, "template", text)
+    now = ctx.now
+    _, purpose = otp_key(ctx)
+    otp_rules = ctx.op.ext("otp", {})
+    ctx.tenant.otps[(phone, purpose)] = Otp(
+        phone, purpose, code, now, now + expiry_minutes * 60, max_attempts=otp_rules.get("max_attempts", 5)
+    )
+    return Reply(
+        {
+            "message_id": sent["message_id"],
+            "contact_id": sent["contact_id"],
+            "phone": phone,
+            "template_name": template["template_name"],
+            "language": template["language"],
+            "code_sent": True,
+            "expiry_minutes": expiry_minutes,
+            "expires_at": iso(now + expiry_minutes * 60),
+            "status": "sent",
+            "sent_at": sent["sent_at"],
+        }
+    )
+
+
+@handles("sendOtp")
+def send_otp(ctx: Context) -> Reply:
+    return send(ctx, ctx.body["code"])
+
+
+@handles("resendOtp")
+def resend_otp(ctx: Context) -> Reply:
+    hit_limiter(ctx)
+    length = ctx.op.ext("otp", {}).get("generated_code_length", 6)
+    return send(ctx, "".join(secrets.choice("0123456789") for _ in range(length)))
+
+
+@handles("verifyOtp")
+def verify_otp(ctx: Context) -> Reply:
+    hit_limiter(ctx)
+    key = otp_key(ctx)
+    otp = ctx.tenant.otps.get(key)
+    if otp is None:
+        raise ctx.error(422, "OTP_NOT_FOUND")
+    if otp.attempts >= otp.max_attempts:
+        raise ctx.error(422, "MAX_ATTEMPTS_EXCEEDED")
+    if ctx.now >= otp.expires_at:
+        raise ctx.error(422, "OTP_EXPIRED")
+    if ctx.body["code"] != otp.code:
+        otp.attempts += 1
+        raise ApiError(
+            422,
+            "INVALID_CODE",
+            ctx.op.error_message(422, "INVALID_CODE"),
+            {"attempts_remaining": otp.max_attempts - otp.attempts},
+        )
+    del ctx.tenant.otps[key]
+    clear_limiter(ctx)
+    return Reply({"phone": key[0], "purpose": key[1], "verified_at": iso(ctx.now)})
+
+
+@handles("checkOtpStatus")
+def check_otp_status(ctx: Context) -> Reply:
+    otp = ctx.tenant.otps.get(otp_key(ctx))
+    if otp is None:
+        return Reply({"has_active_otp": False}, ctx.op.alternate_message("no_active_otp"))
+    now = ctx.now
+    return Reply(
+        {
+            "has_active_otp": True,
+            "expires_at": iso(otp.expires_at),
+            "expires_in_seconds": math.floor(otp.expires_at - now),
+            "is_expired": now >= otp.expires_at,
+            "verification_attempts": otp.attempts,
+            "max_attempts": otp.max_attempts,
+            "attempts_remaining": max(0, otp.max_attempts - otp.attempts),
+            "created_at": iso(otp.created_at),
+        }
+    )
+
+
+@handles("listAuthTemplates")
+def list_auth_templates(ctx: Context) -> Reply:
+    usable = [
+        t for t in ctx.tenant.table("templates").values() if t["category"] == "AUTHENTICATION" and t["status"] == "APPROVED"
+    ]
+    return ctx.list_reply(usable, present_auth_template)
+
+
+def present_auth_template(template: dict) -> dict:
+    return {
+        "id": template["id"],
+        "template_name": template["template_name"],
+        "language": template["language"],
+        "body_text": template["body_data"],
+        "body_params_count": template["body_params_count"],
+        "header_format": template["header_data_format"],
+        "header_text": template["header_data_text"],
+        "footer_text": template["footer_data"],
+        "status": template["status"],
+        "created_at": template["created_at"],
+    }

@@ -1,0 +1,158 @@
+"""Contacts: the tenant's people, with source, status and group membership."""
+
+from __future__ import annotations
+
+from mockserver.clock import iso
+from mockserver.core import Context, Reply
+from mockserver.errors import ApiError, ValidationFailed
+from mockserver.handlers import handles, named
+from mockserver.phones import clean_phone
+from mockserver.seed import contact_defaults
+from mockserver.state import Tenant
+
+WRITABLE = (
+    "firstname",
+    "lastname",
+    "company",
+    "type",
+    "email",
+    "phone",
+    "status_id",
+    "source_id",
+    "description",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "country_id",
+    "assigned_id",
+)
+
+
+def present(tenant: Tenant, contact: dict, includes: str | None = None) -> dict:
+    data = named.public(contact)
+    wanted = {part.strip() for part in (includes or "").split(",") if part.strip()}
+    if "groups" in wanted:
+        groups = tenant.table("groups")
+        data["groups"] = [named.public(groups[g]) for g in contact["group_id"] if g in groups]
+    if "source" in wanted:
+        source = tenant.get("sources", contact["source_id"])
+        data["source"] = named.public(source) if source else None
+    if "status" in wanted:
+        status = tenant.get("statuses", contact["status_id"])
+        data["status"] = named.public(status) if status else None
+    return data
+
+
+def ensure_room(ctx: Context, adding: int = 1) -> None:
+    """403 FEATURE_LIMIT_EXCEEDED when the plan's contact limit would be passed (documented)."""
+    limit = ctx.tenant.limits.get("contacts", -1)
+    current = len(ctx.tenant.table("contacts"))
+    if limit != -1 and current + adding > limit:
+        raise ApiError(
+            403,
+            "FEATURE_LIMIT_EXCEEDED",
+            ctx.op.error_message(403, "FEATURE_LIMIT_EXCEEDED"),
+            {"feature": "contacts", "current": current, "maximum": limit},
+        )
+
+
+def insert_contact(ctx: Context, values: dict) -> dict:
+    fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
+    contact = contact_defaults(ctx.tenant, fields)
+    contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
+    return ctx.tenant.insert("contacts", contact, ctx.now)
+
+
+def find_by_phone(tenant: Tenant, phone: str) -> dict | None:
+    return tenant.find("contacts", phone=clean_phone(phone))
+
+
+@handles("listContacts")
+def list_contacts(ctx: Context) -> Reply:
+    include = ctx.query.get("include")
+    return ctx.list_reply(ctx.tenant.table("contacts").values(), lambda c: present(ctx.tenant, c, include))
+
+
+@handles("createContact")
+def create_contact(ctx: Context) -> Reply:
+    ensure_room(ctx)
+    return Reply(present(ctx.tenant, insert_contact(ctx, ctx.body), "groups"))
+
+
+@handles("getContact")
+def get_contact(ctx: Context) -> Reply:
+    return Reply(present(ctx.tenant, ctx.record, ctx.query.get("include")))
+
+
+@handles("updateContact")
+def update_contact(ctx: Context) -> Reply:
+    contact = ctx.record
+    for name in WRITABLE:
+        if name in ctx.body:
+            value = ctx.body[name]
+            contact[name] = clean_phone(value) if name == "phone" and value else value
+    if "groups" in ctx.body:
+        contact["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
+    contact["updated_at"] = iso(ctx.now)
+    return Reply(present(ctx.tenant, contact, "groups"))
+
+
+@handles("deleteContact")
+def delete_contact(ctx: Context) -> Reply:
+    """Messages of a deleted contact stay (D13)."""
+    del ctx.tenant.table("contacts")[ctx.record["id"]]
+    return Reply(None)
+
+
+@handles("batchCreateContacts")
+def batch_create_contacts(ctx: Context) -> Reply:
+    items = ctx.body["contacts"]
+    options = ctx.body.get("options") or {}
+    skip_duplicates = options.get("skip_duplicates", False)
+    duplicate_message = ctx.op.ext("duplicate-message", "This phone number already exists")
+    failures: dict[int, dict[str, list[str]]] = {}
+    for key, messages in ctx.item_errors.items():
+        _, index, field = key.split(".", 2)
+        failures.setdefault(int(index), {})[field] = messages
+    seen: set[str] = set()
+    to_create, skipped = [], []
+    for index, item in enumerate(items):
+        if index in failures:
+            continue
+        phone = clean_phone(str(item.get("phone", "")))
+        duplicate = phone in seen or find_by_phone(ctx.tenant, phone) is not None
+        if duplicate and skip_duplicates:
+            skipped.append({"index": index, "reason": "duplicate_phone", "data": item})
+            continue
+        if duplicate:
+            failures[index] = {"phone": [duplicate_message]}
+            continue
+        seen.add(phone)
+        to_create.append(item)
+    if failures and options.get("continue_on_error", True) is False:
+        raise ValidationFailed(
+            {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
+        )
+    ensure_room(ctx, len(to_create))
+    created = [present(ctx.tenant, insert_contact(ctx, item)) for item in to_create]
+    errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
+    return Reply(
+        {
+            "summary": {"total": len(items), "created": len(created), "skipped": len(skipped), "failed": len(errors)},
+            "created": created,
+            "skipped": skipped,
+            "errors": errors,
+        }
+    )
+
+
+@handles("batchDeleteContacts")
+def batch_delete_contacts(ctx: Context) -> Reply:
+    table = ctx.tenant.table("contacts")
+    ids = ctx.body["ids"]
+    deleted = 0
+    for contact_id in dict.fromkeys(ids):
+        if table.pop(contact_id, None) is not None:
+            deleted += 1
+    return Reply({"summary": {"total": len(ids), "deleted": deleted, "failed": len(ids) - deleted}})

@@ -1,0 +1,160 @@
+"""Paging, sorting, searching and filtering of list operations (D3).
+
+Everything is driven by the operation's ``x-sort-fields``, ``x-default-sort``,
+``x-search-fields`` and ``x-filters``; list-level messages come from the
+spec's root ``x-list-messages``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from mockserver.clock import parse_iso
+from mockserver.errors import ValidationFailed
+
+FILTER_KEY = re.compile(r"^filter\[(\w+)\](?:\[([^\]]+)\])?$")
+OPERATOR_ALIASES = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "!=": "ne"}
+LIST_OPERATORS = {"in", "not_in"}
+
+
+def _parse_value(text: str, kind: str) -> Any:
+    if kind == "integer":
+        if not re.fullmatch(r"-?\d{1,18}", text):
+            raise ValueError(text)
+        return int(text)
+    if kind == "datetime":
+        return parse_iso(text)
+    if kind == "boolean":
+        if text not in ("true", "false", "1", "0"):
+            raise ValueError(text)
+        return text in ("true", "1")
+    return text
+
+
+def _record_value(record: dict, name: str, kind: str) -> Any:
+    value = record.get(name)
+    if kind == "datetime" and isinstance(value, str):
+        return parse_iso(value)
+    return value
+
+
+def _predicate(name: str, operator: str, raw: str, kind: str) -> Callable[[dict], bool]:
+    if operator == "null":
+        wanted = raw in ("true", "1")
+        return lambda r: (r.get(name) is None) == wanted
+    if operator in LIST_OPERATORS or operator == "between":
+        values = [_parse_value(part.strip(), kind) for part in raw.split(",") if part.strip()]
+        if operator == "between":
+            if len(values) != 2:
+                raise ValueError(raw)
+            low, high = values
+            return lambda r: (v := _record_value(r, name, kind)) is not None and low <= v <= high
+        if operator == "in":
+            return lambda r: _record_value(r, name, kind) in values
+        return lambda r: _record_value(r, name, kind) not in values
+    if operator == "like":
+        needle = raw.lower()
+        return lambda r: needle in str(r.get(name) or "").lower()
+    value = _parse_value(raw, kind)
+    compare: dict[str, Callable[[Any], bool]] = {
+        "eq": lambda v: (value in v) if isinstance(v, list) else v == value,
+        "ne": lambda v: v != value,
+        "gt": lambda v: v is not None and v > value,
+        "gte": lambda v: v is not None and v >= value,
+        "lt": lambda v: v is not None and v < value,
+        "lte": lambda v: v is not None and v <= value,
+    }
+    check = compare[operator]
+    if kind == "datetime" and operator == "eq" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        day = value
+        return lambda r: (v := _record_value(r, name, kind)) is not None and day <= v < day + 86400
+    return lambda r: check(_record_value(r, name, kind))
+
+
+def build_filters(op_filters: dict, raw_filters: list[tuple[str, str]], messages: dict) -> list[Callable]:
+    predicates = []
+    errors: dict[str, list[str]] = {}
+    for key, raw in raw_filters:
+        match = FILTER_KEY.match(key)
+        if not match:
+            continue
+        name, operator = match.group(1), match.group(2) or "eq"
+        operator = OPERATOR_ALIASES.get(operator, operator)
+        rule = op_filters.get(name)
+        if rule is None:
+            errors.setdefault(key, []).append(messages["unknown_filter"].format(field=name))
+            continue
+        if operator not in rule.get("operators", ["eq"]):
+            errors.setdefault(key, []).append(messages["bad_operator"].format(field=name, operator=operator))
+            continue
+        try:
+            predicates.append(_predicate(name, operator, raw, rule.get("type", "string")))
+        except (ValueError, TypeError):
+            errors.setdefault(key, []).append(messages["bad_value"].format(field=name))
+    if errors:
+        raise ValidationFailed(errors)
+    return predicates
+
+
+def _sort_key(field: str) -> Callable[[dict], tuple]:
+    def key(record: dict) -> tuple:
+        value = record.get(field)
+        if isinstance(value, str):
+            value = value.lower()
+        return (value is not None, value if value is not None else 0)
+
+    return key
+
+
+def sort_records(records: list[dict], sort: str) -> list[dict]:
+    ordered = sorted(records, key=lambda r: r["id"])
+    for part in reversed([p for p in sort.split(",") if p]):
+        descending = part.startswith("-")
+        ordered.sort(key=_sort_key(part.lstrip("-")), reverse=descending)
+    return ordered
+
+
+def search_records(records: Iterable[dict], term: str, fields: list[str]) -> list[dict]:
+    needle = term.lower()
+    return [r for r in records if any(needle in str(r.get(f) or "").lower() for f in fields)]
+
+
+def select_fields(item: dict, fields: str | None) -> dict:
+    if not fields:
+        return item
+    wanted = [f.strip() for f in fields.split(",") if f.strip()]
+    chosen = {k: item[k] for k in wanted if k in item}
+    return chosen or item
+
+
+def page_of(
+    records: list[dict], page: int, per_page: int, base_url: str, query: list[tuple[str, str]]
+) -> tuple[list[dict], dict, dict]:
+    total = len(records)
+    last_page = max(1, math.ceil(total / per_page))
+    start = (page - 1) * per_page
+    items = records[start : start + per_page]
+    meta = {
+        "current_page": page,
+        "per_page": per_page,
+        "total": total,
+        "last_page": last_page,
+        "from": start + 1 if items else None,
+        "to": start + len(items) if items else None,
+    }
+    kept = [(k, v) for k, v in query if k != "page"]
+
+    def url(number: int) -> str:
+        return f"{base_url}?{urlencode(kept + [('page', str(number))])}"
+
+    links = {
+        "first": url(1),
+        "last": url(last_page),
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < last_page else None,
+    }
+    return items, meta, links

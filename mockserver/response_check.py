@@ -1,0 +1,53 @@
+"""``--validate-responses``: every answer the mock sends is checked against the spec at run time.
+
+A violation is a bug in the mock; the answer becomes a 500 ``MOCK_RESPONSE_INVALID``
+naming the mismatch, so it cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from mockserver.core import CoreResponse
+from mockserver.spec import Operation, Spec
+
+log = logging.getLogger("mockserver")
+
+
+class ResponseValidator:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.checked = 0
+        self.violations: list[str] = []
+
+    @lru_cache(maxsize=None)  # noqa: B019  (one validator per operation and status, for the core's lifetime)
+    def _validator(self, operation_id: str, status: int) -> Draft202012Validator | None:
+        schema = self.spec.operation(operation_id).response_schemas.get(status)
+        return Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+
+    def problems(self, op: Operation, response: CoreResponse) -> list[str]:
+        if str(response.status) not in op.raw.get("responses", {}):
+            return [f"status {response.status} is not documented for {op.operation_id}"]
+        validator = self._validator(op.operation_id, response.status)
+        if validator is None:
+            return []
+        return [f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}" for e in validator.iter_errors(response.body)]
+
+    def check(self, op: Operation, response: CoreResponse) -> None:
+        self.checked += 1
+        problems = self.problems(op, response)
+        if not problems:
+            return
+        summary = f"{op.operation_id} -> {response.status}: " + "; ".join(problems[:5])
+        self.violations.append(summary)
+        log.error("response does not match the spec: %s", summary)
+        response.status = 500
+        response.body = {
+            "success": False,
+            "message": "The mock's answer does not match openapi.yaml",
+            "error": {"code": "MOCK_RESPONSE_INVALID", "message": summary},
+            "meta": response.body.get("meta") if isinstance(response.body, dict) else None,
+        }

@@ -1,0 +1,213 @@
+"""What a new tenant starts with (D14), the default world, and YAML fixtures."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mockserver.clock import iso
+from mockserver.state import Store, Tenant
+
+# Tokens that exist from the first second, so `curl` works at once (README).
+DEFAULT_TOKENS = {
+    "wacr_test_full": ["*"],
+    "wacr_test_readonly": [
+        "account:read",
+        "messages:read",
+        "templates:read",
+        "contacts:read",
+        "groups:read",
+        "sources:read",
+        "statuses:read",
+    ],
+}
+
+# The simulated WhatsApp Business account of every new tenant (D14).
+DEFAULT_WHATSAPP_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "template_id": "1000000000000001",
+        "template_name": "otp_verification",
+        "language": "en",
+        "category": "AUTHENTICATION",
+        "status": "APPROVED",
+        "header_format": "NONE",
+        "body": "Your code is {{1}}. It expires in {{2}} minutes.",
+        "footer": None,
+        "buttons": [{"type": "URL", "text": "Copy code", "url": "https://wa.cr/otp/otp{{1}}"}],
+        "code_expiration_minutes": 10,
+    },
+    {
+        "template_id": "1000000000000002",
+        "template_name": "spring_sale",
+        "language": "en",
+        "category": "MARKETING",
+        "status": "APPROVED",
+        "header_format": "TEXT",
+        "header_text": "Hello {{1}}",
+        "body": "Our spring sale ends on {{1}}. Use code {{2}} at checkout.",
+        "footer": "Reply STOP to opt out",
+        "buttons": [{"type": "URL", "text": "Shop", "url": "https://shop.example/{{1}}"}],
+    },
+    {
+        "template_id": "1000000000000003",
+        "template_name": "otp_pending",
+        "language": "en",
+        "category": "AUTHENTICATION",
+        "status": "PENDING",
+        "header_format": "NONE",
+        "body": "Your login code is {{1}}.",
+        "footer": None,
+        "buttons": [],
+    },
+    {
+        "template_id": "1000000000000004",
+        "template_name": "promo_rejected",
+        "language": "en",
+        "category": "MARKETING",
+        "status": "REJECTED",
+        "header_format": "NONE",
+        "body": "Win big today!",
+        "footer": None,
+        "buttons": [],
+    },
+    {
+        "template_id": "1000000000000005",
+        "template_name": "order_shipped",
+        "language": "en",
+        "category": "UTILITY",
+        "status": "APPROVED",
+        "header_format": "IMAGE",
+        "body": "Order {{1}} has shipped.",
+        "footer": None,
+        "buttons": [],
+    },
+]
+
+PARAM = re.compile(r"\{\{\d+\}\}")
+
+
+def template_record(definition: dict[str, Any], now: float) -> dict[str, Any]:
+    """The API's Template resource for one WhatsApp template definition."""
+    header_text = definition.get("header_text")
+    body = definition["body"]
+    buttons = definition.get("buttons") or []
+    components = [{"type": "BODY", "text": body}]
+    if definition.get("header_format", "NONE") != "NONE":
+        components.insert(0, {"type": "HEADER", "format": definition["header_format"], "text": header_text})
+    if definition.get("footer"):
+        components.append({"type": "FOOTER", "text": definition["footer"]})
+    if buttons:
+        components.append({"type": "BUTTONS", "buttons": buttons})
+    is_auth = definition["category"] == "AUTHENTICATION"
+    stamp = iso(now)
+    return {
+        "template_id": definition["template_id"],
+        "template_name": definition["template_name"],
+        "name": definition["template_name"],
+        "language": definition.get("language", "en"),
+        "category": definition["category"],
+        "status": definition["status"],
+        "header_data_format": definition.get("header_format", "NONE"),
+        "header_data_text": header_text or "",
+        "header_params_count": len(PARAM.findall(header_text or "")),
+        "header_file_url": None,
+        "header_variable_value": None,
+        "body_data": body,
+        "body_params_count": len(PARAM.findall(body)),
+        "body_variable_value": None,
+        "footer_data": definition.get("footer"),
+        "footer_params_count": 0,
+        "buttons_data": None if not buttons else yaml.safe_dump(buttons, default_flow_style=True).strip(),
+        "message_send_ttl_seconds": 600 if is_auth else None,
+        "add_security_recommendation": is_auth,
+        "code_expiration_minutes": definition.get("code_expiration_minutes") if is_auth else None,
+        "otp_button_config": {"type": "COPY_CODE"} if is_auth else None,
+        "components": components,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def create_tenant(store: Store, options: dict[str, Any] | None = None, name: str | None = None) -> Tenant:
+    """A tenant with one default source, one default status and the D14 templates."""
+    options = options or {}
+    tenant_id = store.next_tenant_id
+    store.next_tenant_id += 1
+    now = store.default_clock.now()
+    tenant = Tenant(
+        id=tenant_id,
+        name=name or f"Tenant {tenant_id}",
+        subdomain=f"tenant{tenant_id}",
+        created_at=now,
+        next_ids=store.next_ids,
+    )
+    tenant.limits.update(options.get("limits") or {})
+    tenant.features.update(options.get("features") or {})
+    tenant.settings.update(options.get("settings") or {})
+    source = tenant.insert("sources", {"name": "Website"}, now)
+    status = tenant.insert("statuses", {"name": "New Lead", "color": "#2E86DE"}, now)
+    tenant.settings.setdefault("default_source_id", source["id"])
+    tenant.settings.setdefault("default_status_id", status["id"])
+    tenant.whatsapp_templates = [dict(t) for t in DEFAULT_WHATSAPP_TEMPLATES]
+    for definition in tenant.whatsapp_templates:
+        tenant.insert("templates", template_record(definition, now), now)
+    store.tenants[tenant_id] = tenant
+    return tenant
+
+
+def default_world(store: Store) -> Tenant:
+    tenant = create_tenant(store, name="Demo Company")
+    tenant.subdomain = "demo"
+    for value, scopes in DEFAULT_TOKENS.items():
+        store.add_token(tenant, scopes, value=value)
+    return tenant
+
+
+def apply_fixtures(store: Store, path: Path | str) -> None:
+    """Seeds records from a YAML file (see README, "Seeding")."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the fixtures file must hold a mapping with a 'tenants' list")
+    for spec in data.get("tenants", []):
+        tenant = store.tenants.get(spec.get("id", 0)) or create_tenant(store, spec, spec.get("name"))
+        for token in spec.get("tokens", []):
+            store.add_token(tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"])
+        now = store.clock_of(tenant).now()
+        for collection in ("sources", "statuses", "groups", "contacts"):
+            for record in spec.get(collection, []):
+                record = dict(record)
+                if collection == "contacts":
+                    record = contact_defaults(tenant, record)
+                tenant.insert(collection, record, now)
+
+
+def contact_defaults(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
+    from mockserver.phones import clean_phone
+
+    contact = {
+        "firstname": "",
+        "lastname": "",
+        "company": None,
+        "type": "lead",
+        "email": None,
+        "phone": None,
+        "status_id": tenant.settings["default_status_id"],
+        "source_id": tenant.settings["default_source_id"],
+        "description": None,
+        "city": None,
+        "state": None,
+        "zip": None,
+        "address": None,
+        "country_id": None,
+        "assigned_id": None,
+        "group_id": [],
+        "is_opted_out": False,
+    }
+    contact.update(record)
+    if contact["phone"]:
+        contact["phone"] = clean_phone(str(contact["phone"]))
+    return contact

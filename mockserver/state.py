@@ -1,0 +1,146 @@
+"""Tenants, tokens and their records (D8): everything the mock remembers.
+
+Records are plain dicts shaped like the API's resources. Ids are positive
+integers per tenant and collection, never reused (D8).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.clock import Clock, iso
+
+COLLECTIONS = ("contacts", "groups", "sources", "statuses", "templates", "messages", "chats", "comments")
+
+DEFAULT_LIMITS = {"contacts": 1000, "conversations": 1000, "campaigns": 10, "staff": 5}
+DEFAULT_FEATURES = {
+    "whatsapp_templates": True,
+    "bulk_messaging": True,
+    "chatbot": False,
+    "advanced_analytics": False,
+    "api_access": True,
+    "custom_branding": False,
+}
+DEFAULT_SETTINGS = {
+    "whatsapp_configured": True,
+    "business_account_id": "102290129340398",
+    "sender_id": "15550001234",
+    "auto_contact_config": True,
+    "campaigns": 0,
+    "staff": 1,
+}
+
+
+@dataclass
+class Token:
+    value: str
+    tenant_id: int
+    scopes: frozenset[str]
+    rate_limit_per_minute: int = 60
+    window: deque = field(default_factory=deque)
+
+    def allows(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+
+@dataclass
+class Otp:
+    phone: str
+    purpose: str
+    code: str
+    created_at: float
+    expires_at: float
+    attempts: int = 0
+    max_attempts: int = 5
+
+    def public(self) -> dict:
+        return {
+            "phone": self.phone,
+            "purpose": self.purpose,
+            "code": self.code,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "verification_attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+        }
+
+
+@dataclass
+class Tenant:
+    id: int
+    name: str
+    subdomain: str
+    created_at: float
+    limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    features: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_FEATURES))
+    settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    plan: dict[str, Any] = field(
+        default_factory=lambda: {"plan_name": "Growth", "plan_id": 2, "status": "active", "expires_at": None}
+    )
+    clock: Clock | None = None
+    records: dict[str, dict[int, dict]] = field(default_factory=lambda: {c: {} for c in COLLECTIONS})
+    # Shared by every tenant of a store, so an id names one record in the whole mock (D8, D14).
+    next_ids: dict[str, int] = field(default_factory=lambda: {c: 1 for c in COLLECTIONS})
+    otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
+    limiters: dict[str, deque] = field(default_factory=dict)
+    whatsapp_templates: list[dict] = field(default_factory=list)
+
+    def table(self, collection: str) -> dict[int, dict]:
+        return self.records[collection]
+
+    def get(self, collection: str, record_id: Any) -> dict | None:
+        if isinstance(record_id, str):
+            if not record_id.isdigit():
+                return None
+            record_id = int(record_id)
+        return self.records[collection].get(record_id)
+
+    def new_id(self, collection: str) -> int:
+        record_id = self.next_ids[collection]
+        self.next_ids[collection] = record_id + 1
+        return record_id
+
+    def insert(self, collection: str, record: dict, now: float) -> dict:
+        record = {"id": self.new_id(collection), **record}
+        stamp = iso(now)
+        record.setdefault("created_at", stamp)
+        record.setdefault("updated_at", stamp)
+        self.records[collection][record["id"]] = record
+        return record
+
+    def find(self, collection: str, **where: Any) -> dict | None:
+        for record in self.records[collection].values():
+            if all(record.get(k) == v for k, v in where.items()):
+                return record
+        return None
+
+
+def new_token_value() -> str:
+    return "wacr_" + secrets.token_urlsafe(24)
+
+
+@dataclass
+class Store:
+    """All tenants and tokens of one mock instance."""
+
+    default_clock: Clock = field(default_factory=Clock)
+    tenants: dict[int, Tenant] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    next_tenant_id: int = 1
+    next_ids: dict[str, int] = field(default_factory=lambda: {c: 1 for c in COLLECTIONS})
+
+    def owner_of(self, collection: str, record_id: int) -> Tenant | None:
+        return next((t for t in self.tenants.values() if record_id in t.records[collection]), None)
+
+    def clock_of(self, tenant: Tenant) -> Clock:
+        return tenant.clock or self.default_clock
+
+    def add_token(
+        self, tenant: Tenant, scopes: list[str], rate_limit_per_minute: int = 60, value: str | None = None
+    ) -> Token:
+        token = Token(value or new_token_value(), tenant.id, frozenset(scopes), rate_limit_per_minute)
+        self.tokens[token.value] = token
+        return token

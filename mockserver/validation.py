@@ -1,0 +1,342 @@
+"""Request validators compiled once from the spec's schemas and ``x-validation-messages``.
+
+A compiled ``ObjectValidator`` checks a JSON object (a body, or the query
+parameters) and reports every failing field at once (D4): once ``required``
+fails no other rule of that field runs; otherwise each failing rule adds its
+message, in the order the spec lists the messages. Rules that need state
+(``unique``, ``exists``) are not judged here: the validator returns them as
+``ReferenceCheck`` items for the core to settle against the tenant's records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+SCHEMA_RULES = (
+    "type",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "items",
+)
+ALLOWED_KEYWORDS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "items",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "enum",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "default",
+        "description",
+        "examples",
+        "title",
+    }
+)
+STATEFUL_RULES = ("unique", "exists")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SpecError(Exception):
+    """The spec asks for something the compiler cannot honour."""
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart body."""
+
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass
+class ReferenceCheck:
+    """A stateful rule to settle against the tenant's records."""
+
+    path: str
+    rule: str  # "unique" or "exists"
+    collection: str
+    field: str
+    value: Any
+    message: str
+
+
+@dataclass
+class Outcome:
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    references: list[ReferenceCheck] = field(default_factory=list)
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, []).append(message)
+
+
+def _type_ok(value: Any, expected: str, fmt: str | None) -> bool:
+    if fmt == "binary":
+        return isinstance(value, UploadedFile)
+    if expected == "string":
+        return isinstance(value, str)
+    if expected == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == "boolean":
+        return isinstance(value, bool)
+    if expected == "array":
+        return isinstance(value, list)
+    if expected == "object":
+        return isinstance(value, dict)
+    if expected == "null":
+        return value is None
+    raise SpecError(f"unknown type {expected!r}")
+
+
+def _format_ok(value: Any, fmt: str) -> bool:
+    if fmt == "email":
+        return bool(EMAIL.match(value))
+    if fmt == "uri":
+        parsed = urlparse(value)
+        return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+    return True
+
+
+def _rule_check(rule: str, schema: dict) -> Callable[[Any], bool]:
+    """A predicate that is True when ``rule`` holds for a value of the right type."""
+    if rule == "minLength":
+        limit = schema["minLength"]
+        return lambda v: not isinstance(v, str) or len(v) >= limit
+    if rule == "maxLength":
+        limit = schema["maxLength"]
+        return lambda v: not isinstance(v, str) or len(v) <= limit
+    if rule == "pattern":
+        regex = re.compile(schema["pattern"])
+        return lambda v: not isinstance(v, str) or regex.search(v) is not None
+    if rule == "format":
+        fmt = schema["format"]
+        return lambda v: not isinstance(v, str) or _format_ok(v, fmt)
+    if rule == "enum":
+        allowed = schema["enum"]
+        return lambda v: v in allowed
+    if rule == "minimum":
+        limit = schema["minimum"]
+        return lambda v: v >= limit
+    if rule == "maximum":
+        limit = schema["maximum"]
+        return lambda v: v <= limit
+    if rule == "minItems":
+        limit = schema["minItems"]
+        return lambda v: len(v) >= limit
+    if rule == "maxItems":
+        limit = schema["maxItems"]
+        return lambda v: len(v) <= limit
+    raise SpecError(f"unsupported rule {rule!r}")
+
+
+def _types_of(schema: dict) -> tuple[str, ...]:
+    declared = schema.get("type")
+    if declared is None:
+        return ()
+    return tuple(declared) if isinstance(declared, list) else (declared,)
+
+
+@dataclass
+class FieldValidator:
+    name: str
+    schema: dict
+    messages: dict[str, str]
+    required: bool = False
+    required_if: tuple[str, tuple] | None = None
+    required_without: str | None = None
+    types: tuple[str, ...] = ()
+    checks: list[tuple[str, Callable[[Any], bool]]] = field(default_factory=list)
+    obj: ObjectValidator | None = None
+    item_types: tuple[str, ...] = ()
+    item_format: str | None = None
+    item_obj: ObjectValidator | None = None
+    stateful: list[tuple[str, str]] = field(default_factory=list)  # (rule, collection)
+
+    def message(self, rule: str) -> str:
+        return self.messages[rule]
+
+    def is_required(self, siblings: dict) -> bool:
+        if self.required:
+            return True
+        if self.required_if is not None:
+            other, values = self.required_if
+            return siblings.get(other) in values
+        if self.required_without is not None:
+            return siblings.get(self.required_without) is None
+        return False
+
+    def validate(self, value: Any, path: str, siblings: dict, outcome: Outcome) -> None:
+        if value is None and "null" not in self.types:
+            if self.is_required(siblings):
+                outcome.fail(path, self.message("required"))
+            elif self.types and self.name in siblings:
+                outcome.fail(path, self.message("type"))
+            return
+        if self.types and not any(_type_ok(value, t, self.schema.get("format")) for t in self.types):
+            outcome.fail(path, self.message("type"))
+            return
+        if value is None:
+            return
+        failed = False
+        for rule, holds in self.checks:
+            if not holds(value):
+                outcome.fail(path, self.message(rule))
+                failed = True
+        if isinstance(value, dict) and self.obj is not None:
+            before = len(outcome.errors)
+            self.obj.validate(value, path + ".", outcome)
+            failed = failed or len(outcome.errors) > before
+        if isinstance(value, list):
+            failed = self._validate_items(value, path, outcome) or failed
+        if not failed:
+            for rule, collection in self.stateful:
+                outcome.references.append(
+                    ReferenceCheck(path, rule, collection, self.name, value, self.message(rule))
+                )
+
+    def _validate_items(self, items: list, path: str, outcome: Outcome) -> bool:
+        failed = False
+        for index, item in enumerate(items):
+            item_path = f"{path}.{index}"
+            if self.item_types and not any(_type_ok(item, t, self.item_format) for t in self.item_types):
+                outcome.fail(item_path, self.messages.get("items") or self.message("type"))
+                failed = True
+            elif isinstance(item, dict) and self.item_obj is not None:
+                before = len(outcome.errors)
+                self.item_obj.validate(item, item_path + ".", outcome)
+                failed = failed or len(outcome.errors) > before
+        return failed
+
+
+@dataclass
+class ObjectValidator:
+    fields: list[FieldValidator]
+
+    def validate(self, obj: dict, prefix: str, outcome: Outcome) -> None:
+        for validator in self.fields:
+            validator.validate(obj.get(validator.name), prefix + validator.name, obj, outcome)
+
+    def check(self, obj: dict) -> Outcome:
+        outcome = Outcome()
+        self.validate(obj, "", outcome)
+        return outcome
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def by_name(self, name: str) -> FieldValidator | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _check_keywords(schema: dict, where: str) -> None:
+    unknown = {k for k in schema if not k.startswith("x-")} - ALLOWED_KEYWORDS
+    if unknown:
+        raise SpecError(f"{where}: unsupported schema keywords {sorted(unknown)}")
+
+
+def compile_field(name: str, schema: dict, required: bool, where: str, from_text: bool = False) -> FieldValidator:
+    """``from_text``: the value arrives as text (a query parameter), so a string is never of the wrong type."""
+    _check_keywords(schema, where)
+    messages: dict[str, str] = dict(schema.get("x-validation-messages") or {})
+    validator = FieldValidator(
+        name=name,
+        schema=schema,
+        messages=messages,
+        required=required,
+        types=_types_of(schema),
+    )
+    if "x-required-if" in schema:
+        condition = schema["x-required-if"]
+        validator.required_if = (condition["field"], tuple(condition["in"]))
+    if "x-required-without" in schema:
+        validator.required_without = schema["x-required-without"]
+    needs = set()
+    if validator.is_required({}) or validator.required_if or validator.required_without:
+        needs.add("required")
+    if validator.types and not (from_text and set(validator.types) <= {"string"}):
+        needs.add("type")
+    present = [rule for rule in SCHEMA_RULES[1:] if rule in schema and rule != "items"]
+    if schema.get("format") == "binary":
+        present.remove("format")
+    needs.update(present)
+    # Messages are listed in the docs' order; rules run in that order.
+    ordered = [rule for rule in messages if rule in present]
+    ordered += [rule for rule in present if rule not in ordered]
+    validator.checks = [(rule, _rule_check(rule, schema)) for rule in ordered]
+    if "object" in validator.types and "properties" in schema:
+        validator.obj = compile_object(schema, where)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        _check_keywords(items, where + ".items")
+        validator.item_types = _types_of(items)
+        validator.item_format = items.get("format")
+        if validator.item_types:
+            needs.add("items" if "items" in messages else "type")
+        if "properties" in items:
+            validator.item_obj = compile_object(items, where + ".items")
+    for rule in STATEFUL_RULES:
+        collection = schema.get(f"x-{rule}")
+        if collection:
+            validator.stateful.append((rule, collection))
+            needs.add(rule)
+    missing = sorted(needs - set(messages))
+    if missing:
+        raise SpecError(f"{where}: no x-validation-messages for rules {missing}")
+    return validator
+
+
+def compile_object(schema: dict, where: str) -> ObjectValidator:
+    _check_keywords(schema, where)
+    required = set(schema.get("required") or ())
+    fields = [
+        compile_field(name, sub, name in required, f"{where}.{name}")
+        for name, sub in (schema.get("properties") or {}).items()
+    ]
+    return ObjectValidator(fields)
+
+
+# --- values that arrive as text (query strings, multipart fields) -------------------------
+
+
+def coerce_text(value: Any, schema: dict) -> Any:
+    """Turns a text value into the schema's type where it spells one; leaves it otherwise.
+
+    A value that does not spell the type stays a string, so the type rule fails
+    with its message instead of the coercion hiding the problem.
+    """
+    if not isinstance(value, str):
+        return value
+    types = _types_of(schema)
+    if "integer" in types and re.fullmatch(r"-?\d{1,18}", value):
+        return int(value)
+    if "number" in types and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return float(value)
+    if "boolean" in types and value in ("true", "false", "1", "0"):
+        return value in ("true", "1")
+    if ("object" in types or "array" in types) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
