@@ -1,0 +1,1 @@
+"""Property-based contract checks for any WA.cr API v2 implementation."""

@@ -1,0 +1,249 @@
+"""pytest plugin of the contract suite: target selection, provenance levels, fixtures, summary.
+
+Loaded by the repository's root ``conftest.py``. Options:
+
+--base-url URL          a live implementation, URL including /api/v2 (or WACR_BASE_URL);
+                        default: the project's mock, in process
+--token TOKEN           full-scope token, for targets without the control API
+--limited-token TOKEN   a valid token with no scopes, for the 403 checks on such targets
+--otp-template NAME     an APPROVED AUTHENTICATION template, for targets without control
+--contract-level LEVEL  documented: only checks resting on the docs; all (default): decisions too
+--allow-send            let checks send WhatsApp messages through a live server
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from contract_tests import contract
+from contract_tests.target import Control, Target, TenantHandle
+
+IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
+PROVENANCE_MARKERS = ("documented", "assumed")
+
+settings.register_profile(
+    "ci",
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wacr", "WA.cr contract suite")
+    group.addoption("--base-url", default=os.environ.get("WACR_BASE_URL"),
+                    help="implementation under test, including /api/v2 (default: the in-process mock)")
+    group.addoption("--token", default=os.environ.get("WACR_TOKEN"),
+                    help="full-scope token for a target without the control API")
+    group.addoption("--limited-token", default=os.environ.get("WACR_LIMITED_TOKEN"),
+                    help="a valid token with no scopes, for the 403 checks on a target without control")
+    group.addoption("--otp-template", default=os.environ.get("WACR_OTP_TEMPLATE"),
+                    help="an APPROVED AUTHENTICATION template name, for a target without control")
+    group.addoption("--contract-level", choices=("documented", "all"), default="all",
+                    help="documented: run only the checks that rest on the published docs")
+    group.addoption("--allow-send", action="store_true",
+                    help="allow checks that send WhatsApp messages through a live server")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "operation(id, ...): operations a check exercises (for the summary)")
+    config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (needs --allow-send on a live server)")
+    config.addinivalue_line("markers", "rate_limits: the check exhausts rate limits on purpose")
+    config._wacr_stats = defaultdict(lambda: [0, 0])  # operationId -> [checks run, failed]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    level = config.getoption("--contract-level")
+    kept, dropped = [], []
+    for item in items:
+        if "contract_tests" not in item.nodeid.replace("\\", "/"):
+            kept.append(item)
+            continue
+        marks = [m for m in PROVENANCE_MARKERS if item.get_closest_marker(m)]
+        if len(marks) != 1:
+            raise pytest.UsageError(f"{item.nodeid}: a contract check needs exactly one of @documented / @assumed")
+        (dropped if level == "documented" and marks[0] == "assumed" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# --- target ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    base_url = request.config.getoption("--base-url")
+    if base_url:
+        live = Target(base_url.rstrip("/"), honour_retry_after=True)
+    else:
+        from mockserver.transport import MockTransport
+
+        live = Target(IN_PROCESS_URL, transport=MockTransport())
+    live.on_request = _recorder(request.config)
+    yield live
+    live.close()
+
+
+def _recorder(config: pytest.Config):
+    def record(method: str, path: str, status: int) -> None:
+        operation_id = contract.operation_for(method, path)
+        if operation_id is not None:
+            config._wacr_current_ops.add(operation_id)
+
+    config._wacr_current_ops = set()
+    return record
+
+
+@pytest.fixture(scope="session")
+def is_live(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--base-url"))
+
+
+@pytest.fixture(scope="session")
+def control(target: Target) -> Control | None:
+    return Control(target) if Control.available(target) else None
+
+
+@pytest.fixture
+def needs_control(control: Control | None) -> Control:
+    if control is None:
+        pytest.skip("needs the mock control API (GET /__mock__/health answered no 200); run against the mock")
+    return control
+
+
+@pytest.fixture
+def tenant(request: pytest.FixtureRequest, control: Control | None) -> TenantHandle:
+    """A fresh tenant per check when the target has control; else the --token tenant."""
+    if control is not None:
+        # A roomy per-token limit: only the rate-limit checks exhaust limits, on their own tokens.
+        return control.new_tenant(rate_limit_per_minute=1_000_000)
+    token = request.config.getoption("--token")
+    if not token:
+        pytest.skip("needs --token (a full-scope token) on a target without the control API")
+    return TenantHandle(token)
+
+
+@pytest.fixture
+def api(target: Target, tenant: TenantHandle) -> Api:
+    return Api(target, tenant.token)
+
+
+@pytest.fixture
+def token_without(request: pytest.FixtureRequest, control: Control | None, tenant: TenantHandle):
+    """``token_without(scope)``: a token of the same tenant lacking ``scope``."""
+
+    def make(scope: str) -> str:
+        if control is not None and tenant.tenant_id is not None:
+            return control.new_token(tenant.tenant_id, [s for s in contract.all_scopes() if s != scope])
+        limited = request.config.getoption("--limited-token")
+        if not limited:
+            pytest.skip("needs --limited-token (a valid token with no scopes) on a target without the control API")
+        return limited
+
+    return make
+
+
+@pytest.fixture
+def otp_template(request: pytest.FixtureRequest, api: Api) -> str:
+    """An APPROVED AUTHENTICATION template name, found through List Authentication Templates."""
+    given = request.config.getoption("--otp-template")
+    if given:
+        return given
+    response = api.get("/auth/templates", params={"per_page": 100})
+    assert response.status_code == 200, response.text
+    names = [t["template_name"] for t in response.json()["data"]]
+    if not names:
+        pytest.skip("the target lists no authentication template; pass --otp-template")
+    return names[0]
+
+
+@pytest.fixture(autouse=True)
+def _send_guard(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("sends") is None:
+        return
+    if request.config.getoption("--base-url") and not request.config.getoption("--allow-send"):
+        pytest.skip("sends WhatsApp messages through a live server: pass --allow-send")
+
+
+class Api:
+    """A target bound to one token: ``api.post("/contacts", json=...)``."""
+
+    def __init__(self, target: Target, token: str) -> None:
+        self.target = target
+        self.token = token
+
+    def request(self, method: str, path: str, **kwargs):
+        return self.target.request(method, path, token=kwargs.pop("token", self.token), **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+# --- summary ------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    item.config._wacr_current_ops = set()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call":
+        return
+    ops = set(getattr(item.config, "_wacr_current_ops", set()))
+    for marker in item.iter_markers("operation"):
+        ops.update(marker.args)
+    stats = item.config._wacr_stats
+    for operation_id in ops:
+        stats[operation_id][0] += 1
+        if report.failed:
+            stats[operation_id][1] += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    stats = getattr(config, "_wacr_stats", None)
+    if not stats:
+        return
+    terminalreporter.section("WA.cr contract: checks per operation")
+    untouched = sorted(set(contract.spec().operations) - set(stats))
+    width = max(len(op) for op in stats)
+    for operation_id in sorted(stats):
+        run, failed = stats[operation_id]
+        flag = "FAILED" if failed else "ok"
+        terminalreporter.write_line(f"{operation_id:<{width}}  {run:5d} checks  {failed:4d} failed  {flag}")
+    if untouched:
+        terminalreporter.write_line(f"operations no check reached: {', '.join(untouched)}")

@@ -1,0 +1,125 @@
+"""The implementation under test, as the suite sees it: an HTTP API and, maybe, a control API.
+
+The suite never imports the mock's internals to judge behaviour; the default
+in-process target only swaps the network for an httpx transport.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+RETRY_LIMIT = 3
+
+
+@dataclass
+class Target:
+    """Where requests go. ``base_url`` includes ``/api/v2`` (D1)."""
+
+    base_url: str
+    transport: httpx.BaseTransport | None = None
+    honour_retry_after: bool = False
+    on_request: Callable[[str, str, int], None] | None = None
+    _client: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url.rstrip("/").removesuffix("/api/v2")
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(transport=self.transport, timeout=30.0)
+        return self._client
+
+    def request(
+        self, method: str, path: str, token: str | None = None, honour_429: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """One API call. ``path`` is relative to the base URL (``/contacts``).
+
+        Against a live server a 429 is waited out (Retry-After) unless the
+        caller tests rate limits itself (``honour_429=False``).
+        """
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        url = self.base_url.rstrip("/") + path
+        for _ in range(RETRY_LIMIT):
+            response = self.client.request(method, url, headers=headers, **kwargs)
+            if response.status_code != 429 or not (honour_429 and self.honour_retry_after):
+                break
+            time.sleep(min(int(response.headers.get("Retry-After", "1")), 60))
+        if self.on_request is not None:
+            self.on_request(method, path, response.status_code)
+        return response
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+@dataclass
+class TenantHandle:
+    """A tenant the suite may use: its full-scope token and, with control, its id."""
+
+    token: str
+    tenant_id: int | None = None
+    default_source_id: int | None = None
+    default_status_id: int | None = None
+
+
+class Control:
+    """The D14 control calls, and nothing more: the suite relies on no other mock feature."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.target.client.request(method, self.target.root_url + "/__mock__" + path, **kwargs)
+        if response.status_code != 200:
+            raise AssertionError(f"control call {method} {path} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    @staticmethod
+    def available(target: Target) -> bool:
+        try:
+            response = target.client.get(target.root_url + "/__mock__/health")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def new_tenant(self, **options: Any) -> TenantHandle:
+        data = self._call("POST", "/tenants", json=options)
+        return TenantHandle(data["token"], data["tenant_id"], data["default_source_id"], data["default_status_id"])
+
+    def new_token(self, tenant_id: int, scopes: list[str], rate_limit_per_minute: int | None = None) -> str:
+        body: dict[str, Any] = {"scopes": scopes}
+        if rate_limit_per_minute is not None:
+            body["rate_limit_per_minute"] = rate_limit_per_minute
+        return self._call("POST", f"/tenants/{tenant_id}/tokens", json=body)["token"]
+
+    def clock(self, tenant_id: int) -> dict:
+        return self._call("GET", "/clock", params={"tenant_id": tenant_id})
+
+    def move_clock(self, tenant_id: int, **change: Any) -> dict:
+        return self._call("POST", "/clock", json={"tenant_id": tenant_id, **change})
+
+    def set_opt_out(self, contact_id: int, opted_out: bool) -> dict:
+        return self._call("PATCH", f"/contacts/{contact_id}", json={"is_opted_out": opted_out})
+
+    def peek_otp(self, tenant_id: int, phone: str, purpose: str = "authentication") -> dict | None:
+        response = self.target.client.get(
+            self.target.root_url + "/__mock__/otps",
+            params={"tenant_id": tenant_id, "phone": phone, "purpose": purpose},
+        )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
