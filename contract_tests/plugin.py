@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import lru_cache
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -65,7 +66,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow checks that send WhatsApp messages through a live server")
 
 
+_CONFIG: list[pytest.Config] = []
+
+
+def current_config() -> pytest.Config:
+    """The running session's config, for modules that build their tests at import (schemathesis)."""
+    return _CONFIG[-1]
+
+
+@lru_cache(maxsize=1)
+def in_process_core():
+    """The one in-process mock of this test session (shared by the target and schemathesis)."""
+    from mockserver.core import MockCore
+
+    return MockCore()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _CONFIG.append(config)
     config.addinivalue_line("markers", "operation(id, ...): operations a check exercises (for the summary)")
     config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (needs --allow-send on a live server)")
     config.addinivalue_line("markers", "rate_limits: the check exhausts rate limits on purpose")
@@ -99,7 +117,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     else:
         from mockserver.transport import MockTransport
 
-        live = Target(IN_PROCESS_URL, transport=MockTransport())
+        live = Target(IN_PROCESS_URL, transport=MockTransport(in_process_core()))
     live.on_request = _recorder(request.config)
     yield live
     live.close()

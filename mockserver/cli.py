@@ -40,8 +40,9 @@ def build(args: argparse.Namespace):
     core.fixtures = [str(p) for p in args.seed]
     try:
         core.reset()
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SystemExit(f"wacr-mock: a --seed file is not valid: {exc}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = f"a required key is missing: {exc}" if isinstance(exc, KeyError) else exc
+        raise SystemExit(f"wacr-mock: a --seed file is not valid: {problem}") from None
     if args.state_file:
         attach_state_file(core, args.state_file)
     secret = args.admin_secret

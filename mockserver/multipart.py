@@ -19,8 +19,10 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"__multipart__": True}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
+        if name is None:
+            raise ValueError("a part has no Content-Disposition name")
         if not name:
-            raise ValueError("a part has no name")
+            continue  # an unnamed field is unknown, and unknown fields are ignored (D5)
         payload = part.get_payload(decode=True) or b""
         filename = part.get_filename()
         if filename is not None:

@@ -138,6 +138,9 @@ def prepare(
     if template is not None:
         require_templates_feature(ctx)
     require_whatsapp(ctx)
-    chosen = template() if template is not None else None
     phone = clean_phone(ctx.body["phone"])
+    if not phone:
+        # Where the docs give the phone no pattern, a value without digits still names no number (D9).
+        raise ValidationFailed({"phone": [ctx.core.spec.document["x-send-messages"]["phone_digits"]]})
+    chosen = template() if template is not None else None
     return phone, recipient(ctx, phone, details), chosen

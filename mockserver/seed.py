@@ -169,10 +169,14 @@ def default_world(store: Store) -> Tenant:
 def apply_fixtures(store: Store, path: Path | str) -> None:
     """Seeds records from a YAML file (see README, "Seeding")."""
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the fixtures file must hold a mapping with a 'tenants' list")
-    for spec in data.get("tenants", []):
+        try:
+            data = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    tenants = data.get("tenants", []) if isinstance(data, dict) else None
+    if not isinstance(tenants, list) or not all(isinstance(t, dict) for t in tenants):
+        raise ValueError(f"{path}: the fixtures file must hold a mapping with a 'tenants' list of mappings")
+    for spec in tenants:
         tenant = store.tenants.get(spec.get("id", 0)) or create_tenant(store, spec, spec.get("name"))
         for token in spec.get("tokens", []):
             store.add_token(tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"])

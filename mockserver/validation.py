@@ -127,7 +127,8 @@ def _rule_check(rule: str, schema: dict) -> Callable[[Any], bool]:
         limit = schema["maxLength"]
         return lambda v: not isinstance(v, str) or len(v) <= limit
     if rule == "pattern":
-        regex = re.compile(schema["pattern"])
+        # JSON Schema's "$" is the end of the string; Python's would also match before a final newline.
+        regex = re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", schema["pattern"]))
         return lambda v: not isinstance(v, str) or regex.search(v) is not None
     if rule == "format":
         fmt = schema["format"]

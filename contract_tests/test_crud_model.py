@@ -1,0 +1,724 @@
+"""Property: a tenant's contacts, groups, sources and statuses are exactly what a model of its history says.
+
+A Hypothesis state machine (``TenantModel``) interleaves creates, updates and
+deletes of every collection, group membership changes and batch operations on
+a fresh tenant, and predicts each answer from its model: success or the 422 a
+clash must give (duplicate names, phones in any spelling, e-mails, unknown
+contact ids, sources and statuses still in use). After every step the tenant
+must hold exactly the model: every record reads back as modelled, deleted ids
+are gone for good, group filters list exactly the members, list totals are the
+model's counts, and ``is_opted_out`` never moved. A second tenant probes the
+first and must see and touch nothing of it. The machine rests on decisions
+(D3 list shape, D5 status codes, D8 tenancy and ids, D9 phones, D13 deletes and
+``is_opted_out``), so it is an assumed check.
+
+The documented facts it leans on are also checked on their own, as documented
+checks that need no control API: the duplicate name, phone and e-mail messages,
+the counting of Add/Remove Contacts to/from Group and of Batch Delete Contacts,
+and Update Contact changing only the fields sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from contract_tests import contract, records
+from contract_tests.plugin import Api
+from contract_tests.target import Control, Target, TenantHandle
+
+COLLECTIONS = ("sources", "statuses", "groups", "contacts")
+NAMED = ("sources", "statuses", "groups")
+NAMED_FIELDS = {"sources": ("name",), "statuses": ("name", "color"), "groups": ("name",)}
+CREATE_OP = {"sources": "createSource", "statuses": "createStatus", "groups": "createGroup"}
+UPDATE_OP = {"sources": "updateSource", "statuses": "updateStatus", "groups": "updateGroup"}
+CONTACT_FIELDS = ("firstname", "lastname", "phone", "email", "type", "company", "description", "city", "state",
+                  "zip", "address", "country_id", "assigned_id", "source_id", "status_id")
+REFERENCE_FIELD = {"sources": "source_id", "statuses": "status_id"}
+
+MODEL_SETTINGS = settings(max_examples=max(1, settings.default.max_examples * 3 // 4), stateful_step_count=25)
+
+
+def message(operation_id: str, field: str, rule_key: str) -> str:
+    """The contract's message for one rule of one body field, read from the spec."""
+    return contract.spec().operation(operation_id).field_message(field, rule_key)
+
+
+def batch_item_message(field: str, rule_key: str) -> str:
+    return contract.spec().schema("ContactBatchItem")["properties"][field]["x-validation-messages"][rule_key]
+
+
+# --- generated values -----------------------------------------------------------------------------------------
+
+LETTERS = string.ascii_letters + "éñöÅçß"
+
+
+def words(max_size: int = 30) -> st.SearchStrategy[str]:
+    """Printable text without leading/trailing blanks (servers may trim), within the field's length limit."""
+    return st.text(alphabet=LETTERS + string.digits + " -'.", min_size=1, max_size=max_size).map(str.strip).filter(bool)
+
+
+OPTIONAL_CONTACT_FIELDS = {
+    "company": words(),
+    "description": words(60),
+    "city": words(),
+    "state": words(),
+    "zip": st.text(alphabet=string.ascii_uppercase + string.digits, min_size=3, max_size=10),
+    "address": words(60),
+    "country_id": st.integers(1, 250),
+    "assigned_id": st.integers(1, 50),
+}
+TYPES = st.sampled_from(("lead", "customer", "guest"))
+COLORS = st.text(alphabet="0123456789ABCDEF", min_size=6, max_size=6).map(lambda hex_: "#" + hex_)
+PHONE_DIGITS = st.text(alphabet=string.digits, min_size=11, max_size=13).filter(lambda d: d[0] != "0")
+EMAILS = st.builds(
+    "{}@{}.{}".format,
+    st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=12),
+    st.text(alphabet=string.ascii_lowercase, min_size=2, max_size=10),
+    st.sampled_from(("com", "io", "org", "in")),
+)
+
+
+def clean_phone(spelled: str) -> str:
+    """D9: the stored phone keeps the digits only."""
+    return "".join(ch for ch in spelled if ch.isdigit())
+
+
+@st.composite
+def spelled(draw: st.DrawFn, digits: str) -> str:
+    """One spelling of ``digits`` within the documented 20 characters: '+', spaces, dashes or '(999)' groups."""
+    if len(digits) <= 12 and draw(st.booleans()):
+        cc, rest = digits[:-10], digits[-10:]
+        return f"+{cc} ({rest[:3]}) {rest[3:6]}-{rest[6:]}"
+    plus = "+" if draw(st.booleans()) else ""
+    room = 20 - len(digits) - len(plus)
+    cuts = draw(st.sets(st.integers(1, len(digits) - 1), max_size=room))
+    parts = [plus]
+    for index, digit in enumerate(digits):
+        if index in cuts:
+            parts.append(draw(st.sampled_from((" ", "-"))))
+        parts.append(digit)
+    return "".join(parts)
+
+
+def contact_fields(sources: list[int], statuses: list[int], groups: list[int], required: bool) -> st.SearchStrategy:
+    """Valid contact fields other than phone and e-mail; on update (``required`` false) each one is optional."""
+    core = {"firstname": words(), "lastname": words(), "type": TYPES,
+            "source_id": st.sampled_from(sources), "status_id": st.sampled_from(statuses)}
+    optional: dict[str, st.SearchStrategy] = {**OPTIONAL_CONTACT_FIELDS, "is_opted_out": st.booleans()}
+    if groups:
+        optional["groups"] = st.lists(st.sampled_from(groups), unique=True, max_size=3)
+    if required:
+        return st.fixed_dictionaries(core, optional=optional)
+    return st.fixed_dictionaries({}, optional={**core, **optional})
+
+
+# --- reading answers ---------------------------------------------------------------------------------------------
+
+
+def body_of(response, status: int) -> dict:
+    request = response.request
+    assert response.status_code == status, (
+        f"{request.method} {request.url} expected {status}, got {response.status_code}: {response.text}"
+    )
+    return response.json()
+
+
+def ok(response, status: int = 200) -> Any:
+    return body_of(response, status)["data"]
+
+
+def succeeded(response) -> Any:
+    """A documented check only asks for success: the exact 2xx code is D5."""
+    request = response.request
+    assert 200 <= response.status_code < 300, f"{request.method} {request.url}: {response.status_code} {response.text}"
+    return response.json()["data"]
+
+
+def details_of(response) -> dict[str, list[str]]:
+    body = body_of(response, 422)
+    assert body["error"]["code"] == "VALIDATION_ERROR", body
+    return body["error"]["details"]
+
+
+def expect_invalid(response, expected: dict[str, str]) -> None:
+    """422 VALIDATION_ERROR naming exactly ``expected``'s fields, each with its message."""
+    details = details_of(response)
+    assert set(details) == set(expected), f"expected failures in {sorted(expected)}, got {details}"
+    for field, text in expected.items():
+        assert text in details[field], f"{field}: {text!r} not in {details[field]}"
+
+
+def expect_message_under(response, field: str, text: str) -> None:
+    """The documented message under ``field`` or one of its elements ``field.N`` (the dotted path is D4)."""
+    details = details_of(response)
+    found = [m for key, messages in details.items() if key == field or key.startswith(field + ".") for m in messages]
+    assert text in found, f"{text!r} not under {field} in {details}"
+
+
+def list_all(api: Api, collection: str, params: dict | None = None) -> tuple[list[dict], int]:
+    """Every item of a list operation, page by page (D3), and the reported total."""
+    items: list[dict] = []
+    page = 1
+    while True:
+        body = body_of(api.get(f"/{collection}", params={**(params or {}), "per_page": 100, "page": page}), 200)
+        items += body["data"]
+        if page >= body["meta"]["last_page"]:
+            return items, body["meta"]["total"]
+        page += 1
+
+
+def view(collection: str, record: dict) -> dict:
+    """The fields the model tracks; ``group_id`` as a sorted list (its order is not part of the contract)."""
+    if collection != "contacts":
+        return {name: record[name] for name in NAMED_FIELDS[collection]}
+    tracked = {name: record[name] for name in CONTACT_FIELDS}
+    return {**tracked, "group_id": sorted(record["group_id"]), "is_opted_out": record["is_opted_out"]}
+
+
+def expected_contact(body: dict, before: dict | None = None) -> dict:
+    """The contact after a create (``before`` None) or an update sending ``body``; ``is_opted_out`` never follows it."""
+    empty = {name: None for name in CONTACT_FIELDS} | {"group_id": [], "is_opted_out": False}
+    contact = dict(before or empty)
+    for name in CONTACT_FIELDS:
+        if name in body:
+            contact[name] = clean_phone(body[name]) if name == "phone" else body[name]
+    if "groups" in body:
+        contact["group_id"] = sorted(set(body["groups"]))
+    return contact
+
+
+def assert_groups_loaded(contact: dict) -> None:
+    """Create and Update Contact answer with the contact's groups loaded (documented)."""
+    assert sorted(g["id"] for g in contact["groups"]) == sorted(contact["group_id"]), contact
+
+
+# --- the model-based machine ---------------------------------------------------------------------------------------
+
+
+class TenantModel(RuleBasedStateMachine):
+    """Tenant A under random CRUD traffic, tenant B probing it; ``target`` and ``control`` are bound by the test."""
+
+    target: Target
+    control: Control
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, _ = self.new_tenant()
+        self.model: dict[str, dict[int, dict]] = {c: {} for c in COLLECTIONS}
+        self.deleted: dict[str, set[int]] = {c: set() for c in COLLECTIONS}
+        for collection in COLLECTIONS:
+            for item in list_all(self.a, collection)[0]:
+                self.model[collection][item["id"]] = view(collection, item)
+        self.ever = {c: set(self.model[c]) for c in COLLECTIONS}
+        self.serial = 0
+        self.b, handle = self.new_tenant()
+        self.b_group = records.group(self.b)["id"]
+        self.b_contact = records.contact(self.b, handle)
+        self.b_status = handle.default_status_id
+        self.b_ids = {c: {item["id"] for item in list_all(self.b, c)[0]} for c in COLLECTIONS}
+
+    def new_tenant(self) -> tuple[Api, TenantHandle]:
+        handle = self.control.new_tenant(rate_limit_per_minute=1_000_000)
+        return Api(self.target, handle.token), handle
+
+    # --- model helpers -----------------------------------------------------------------------------------------
+
+    def remember(self, collection: str, record_id: int, expected: dict) -> None:
+        assert record_id not in self.ever[collection], f"{collection} id {record_id} was used before (D8)"
+        self.ever[collection].add(record_id)
+        self.model[collection][record_id] = expected
+
+    def forget(self, collection: str, record_id: int) -> None:
+        del self.model[collection][record_id]
+        self.deleted[collection].add(record_id)
+        if collection == "groups":  # D13: a deleted group leaves every contact
+            for contact in self.model["contacts"].values():
+                contact["group_id"] = [g for g in contact["group_id"] if g != record_id]
+
+    def ids(self, collection: str) -> list[int]:
+        return sorted(self.model[collection])
+
+    def members(self, group_id: int) -> set[int]:
+        return {cid for cid, contact in self.model["contacts"].items() if group_id in contact["group_id"]}
+
+    def foreign_contacts(self) -> list[int]:
+        """Ids that are not tenant A's contacts: its deleted ones (D8: never reused) and tenant B's."""
+        return sorted((self.deleted["contacts"] | {self.b_contact["id"]}) - set(self.model["contacts"]))
+
+    def fresh(self, taken: set[str], text: str) -> str:
+        """``text``, suffixed until no existing value equals it even ignoring case (case rules are undocumented)."""
+        folded = {t.casefold() for t in taken} | {t.lower() for t in taken}
+        candidate = text
+        while candidate.casefold() in folded or candidate.lower() in folded:
+            self.serial += 1
+            candidate = f"{text} {self.serial}"
+        return candidate
+
+    def draw_named_body(self, data: st.DataObject, collection: str) -> dict:
+        """A name already in use (a clash, or the record's own) or a fresh one; statuses maybe with a colour."""
+        names = sorted({r["name"] for r in self.model[collection].values()})
+        text = data.draw(words(40), label="name")
+        reuse = bool(names) and data.draw(st.booleans(), label="reuse a name")
+        body = {"name": data.draw(st.sampled_from(names)) if reuse else self.fresh(set(names), text)}
+        if collection == "statuses":
+            color = data.draw(st.none() | COLORS, label="color")
+            if color is not None:
+                body["color"] = color
+        return body
+
+    def name_taken(self, collection: str, name: str, own_id: int | None) -> bool:
+        return any(r["name"] == name for rid, r in self.model[collection].items() if rid != own_id)
+
+    def draw_phone(self, data: st.DataObject, extra: list[str] = ()) -> str:
+        """A fresh number or one already used (by a contact or ``extra``), spelled in any D9 way."""
+        used = sorted({c["phone"] for c in self.model["contacts"].values() if c["phone"]} | set(extra))
+        digits = data.draw(PHONE_DIGITS | st.sampled_from(used) if used else PHONE_DIGITS, label="phone digits")
+        return data.draw(spelled(digits), label="phone")
+
+    def draw_email(self, data: st.DataObject) -> str:
+        used = sorted({c["email"] for c in self.model["contacts"].values() if c["email"]})
+        return data.draw(EMAILS | st.sampled_from(used) if used else EMAILS, label="email")
+
+    def clashes(self, body: dict, own_id: int | None = None) -> dict[str, str]:
+        """The documented duplicate messages ``body`` must get; uniqueness excludes the contact itself."""
+        operation_id = "createContact" if own_id is None else "updateContact"
+        others = [c for cid, c in self.model["contacts"].items() if cid != own_id]
+        errors = {}
+        if "phone" in body and clean_phone(body["phone"]) in {c["phone"] for c in others}:
+            errors["phone"] = message(operation_id, "phone", "unique")
+        if "email" in body and body["email"].lower() in {(c["email"] or "").lower() for c in others}:
+            errors["email"] = message(operation_id, "email", "unique")
+        return errors
+
+    def draw_contact_ids(self, data: st.DataObject) -> list[int]:
+        """Distinct ids for a membership change: A's contacts, sometimes with ids that are not A's."""
+        known = data.draw(st.lists(st.sampled_from(self.ids("contacts")), unique=True, max_size=4)) \
+            if self.model["contacts"] else []
+        foreign = self.foreign_contacts()
+        strangers = data.draw(st.lists(st.sampled_from(foreign), unique=True, max_size=2)) \
+            if foreign and (not known or data.draw(st.sampled_from((False, False, True)), label="add strangers")) else []
+        if not known and not strangers:
+            strangers = [foreign[0]] if foreign else []
+        return data.draw(st.permutations(known + strangers), label="contact_ids")
+
+    # --- sources, statuses, groups -------------------------------------------------------------------------------
+
+    @rule(collection=st.sampled_from(NAMED), data=st.data())
+    def create_named(self, collection: str, data: st.DataObject) -> None:
+        body = self.draw_named_body(data, collection)
+        response = self.a.post(f"/{collection}", json=body)
+        if self.name_taken(collection, body["name"], None):
+            expect_invalid(response, {"name": message(CREATE_OP[collection], "name", "unique")})
+            return
+        record = ok(response, 201)
+        expected = {name: body.get(name) for name in NAMED_FIELDS[collection]}
+        assert view(collection, record) == expected
+        self.remember(collection, record["id"], expected)
+
+    @precondition(lambda self: any(self.model[c] for c in NAMED))
+    @rule(data=st.data())
+    def update_named(self, data: st.DataObject) -> None:
+        collection = data.draw(st.sampled_from([c for c in NAMED if self.model[c]]), label="collection")
+        record_id = data.draw(st.sampled_from(self.ids(collection)), label="id")
+        body = self.draw_named_body(data, collection)
+        response = self.a.patch(f"/{collection}/{record_id}", json=body)
+        if self.name_taken(collection, body["name"], record_id):
+            expect_invalid(response, {"name": message(UPDATE_OP[collection], "name", "unique")})
+            return
+        expected = {**self.model[collection][record_id], **body}
+        assert view(collection, ok(response)) == expected
+        self.model[collection][record_id] = expected
+
+    @precondition(lambda self: any(self.model[c] for c in NAMED))
+    @rule(data=st.data())
+    def delete_named(self, data: st.DataObject) -> None:
+        collection = data.draw(st.sampled_from([c for c in NAMED if self.model[c]]), label="collection")
+        record_id = data.draw(st.sampled_from(self.ids(collection)), label="id")
+        response = self.a.delete(f"/{collection}/{record_id}")
+        field = REFERENCE_FIELD.get(collection)
+        if field and any(c[field] == record_id for c in self.model["contacts"].values()):
+            details = details_of(response)  # D13: refused while a contact uses it
+            assert details.get("id") and all(isinstance(m, str) and m for m in details["id"]), details
+            return
+        assert ok(response) is None
+        self.forget(collection, record_id)
+
+    # --- contacts ------------------------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.model["sources"] and self.model["statuses"])
+    @rule(data=st.data())
+    def create_contact(self, data: st.DataObject) -> None:
+        fields = contact_fields(self.ids("sources"), self.ids("statuses"), self.ids("groups"), required=True)
+        body = data.draw(fields, label="fields")
+        body["phone"] = self.draw_phone(data)
+        if data.draw(st.booleans(), label="with email"):
+            body["email"] = self.draw_email(data)
+        response = self.a.post("/contacts", json=body)
+        errors = self.clashes(body)
+        if errors:
+            expect_invalid(response, errors)
+            return
+        contact = ok(response, 201)
+        assert view("contacts", contact) == expected_contact(body)
+        assert_groups_loaded(contact)
+        self.remember("contacts", contact["id"], expected_contact(body))
+
+    @precondition(lambda self: self.model["contacts"])
+    @rule(data=st.data())
+    def update_contact(self, data: st.DataObject) -> None:
+        contact_id = data.draw(st.sampled_from(self.ids("contacts")), label="id")
+        fields = contact_fields(self.ids("sources"), self.ids("statuses"), self.ids("groups"), required=False)
+        body = data.draw(fields, label="fields")
+        if data.draw(st.booleans(), label="change phone"):
+            body["phone"] = self.draw_phone(data)
+        if data.draw(st.booleans(), label="change email"):
+            body["email"] = self.draw_email(data)
+        if not set(body) - {"is_opted_out"}:  # an empty update is undocumented
+            body["firstname"] = data.draw(words(), label="firstname")
+        response = self.a.patch(f"/contacts/{contact_id}", json=body)
+        errors = self.clashes(body, contact_id)
+        if errors:
+            expect_invalid(response, errors)
+            return
+        contact = ok(response)
+        expected = expected_contact(body, self.model["contacts"][contact_id])
+        assert view("contacts", contact) == expected
+        assert_groups_loaded(contact)
+        self.model["contacts"][contact_id] = expected
+
+    @precondition(lambda self: self.model["contacts"])
+    @rule(data=st.data())
+    def delete_contact(self, data: st.DataObject) -> None:
+        contact_id = data.draw(st.sampled_from(self.ids("contacts")), label="id")
+        assert ok(self.a.delete(f"/contacts/{contact_id}")) is None
+        self.forget("contacts", contact_id)
+
+    @precondition(lambda self: self.model["sources"] and self.model["statuses"])
+    @rule(data=st.data())
+    def batch_create(self, data: st.DataObject) -> None:
+        """Duplicates of existing phones or of earlier items are skipped or failed as the options say (spec)."""
+        fields = contact_fields(self.ids("sources"), self.ids("statuses"), [], required=True)
+        items = data.draw(st.lists(fields, min_size=1, max_size=4), label="items")
+        emails = {c["email"] for c in self.model["contacts"].values() if c["email"]}
+        for index, item in enumerate(items):
+            item["phone"] = self.draw_phone(data, [clean_phone(i["phone"]) for i in items[:index]])
+            if data.draw(st.booleans(), label="with email"):  # fresh: e-mail clashes are checked on single create
+                item["email"] = self.fresh(emails, data.draw(EMAILS, label="email"))
+                emails.add(item["email"])
+        options = data.draw(st.fixed_dictionaries(
+            {}, optional={"continue_on_error": st.booleans(), "skip_duplicates": st.booleans()}), label="options")
+        body = {"contacts": items} if not options and data.draw(st.booleans(), label="no options") \
+            else {"contacts": items, "options": options}
+        response = self.a.post("/contacts/batch", json=body)
+
+        seen = {c["phone"] for c in self.model["contacts"].values()}
+        created, skipped, failed = [], [], []
+        for index, item in enumerate(items):
+            phone = clean_phone(item["phone"])
+            if phone in seen:
+                (skipped if options.get("skip_duplicates", False) else failed).append(index)
+            else:
+                seen.add(phone)
+                created.append(index)
+        duplicate = batch_item_message("phone", "unique")
+        if failed and options.get("continue_on_error", True) is False:
+            expect_invalid(response, {f"contacts.{i}.phone": duplicate for i in failed})
+            return
+        result = ok(response)
+        assert result["summary"] == {"total": len(items), "created": len(created), "skipped": len(skipped),
+                                     "failed": len(failed)}
+        assert [entry["index"] for entry in result["skipped"]] == skipped
+        assert [entry["index"] for entry in result["errors"]] == failed
+        assert all(duplicate in entry["errors"]["phone"] for entry in result["errors"]), result["errors"]
+        expected = [expected_contact(items[i]) for i in created]
+        assert [view("contacts", c) for c in result["created"]] == expected
+        for contact, modelled in zip(result["created"], expected, strict=True):
+            self.remember("contacts", contact["id"], modelled)
+
+    @precondition(lambda self: self.model["contacts"] or self.foreign_contacts())
+    @rule(data=st.data())
+    def batch_delete(self, data: st.DataObject) -> None:
+        """Ids that are not the tenant's (deleted, or tenant B's) count as failed (documented)."""
+        ids = self.draw_contact_ids(data)
+        present = [i for i in ids if i in self.model["contacts"]]
+        summary = ok(self.a.request("DELETE", "/contacts/batch", json={"ids": ids}))["summary"]
+        assert summary == {"total": len(ids), "deleted": len(present), "failed": len(ids) - len(present)}
+        for contact_id in present:
+            self.forget("contacts", contact_id)
+
+    # --- membership ----------------------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.model["groups"] and (self.model["contacts"] or self.foreign_contacts()))
+    @rule(data=st.data())
+    def add_to_group(self, data: st.DataObject) -> None:
+        group_id = data.draw(st.sampled_from(self.ids("groups")), label="group")
+        ids = self.draw_contact_ids(data)
+        response = self.a.post(f"/groups/{group_id}/contacts", json={"contact_ids": ids})
+        unknown = [index for index, cid in enumerate(ids) if cid not in self.model["contacts"]]
+        if unknown:
+            text = message("addGroupContacts", "contact_ids", "exists")
+            expect_invalid(response, {f"contact_ids.{index}": text for index in unknown})
+            return
+        newcomers = set(ids) - self.members(group_id)
+        assert ok(response) == {"group_id": group_id, "contacts_added": len(newcomers)}
+        for contact_id in newcomers:
+            self.model["contacts"][contact_id]["group_id"] = sorted([*self.model["contacts"][contact_id]["group_id"],
+                                                                     group_id])
+
+    @precondition(lambda self: self.model["groups"] and (self.model["contacts"] or self.foreign_contacts()))
+    @rule(data=st.data())
+    def remove_from_group(self, data: st.DataObject) -> None:
+        group_id = data.draw(st.sampled_from(self.ids("groups")), label="group")
+        ids = self.draw_contact_ids(data)
+        leaving = set(ids) & self.members(group_id)
+        response = self.a.request("DELETE", f"/groups/{group_id}/contacts", json={"contact_ids": ids})
+        assert ok(response) == {"group_id": group_id, "contacts_removed": len(leaving)}
+        for contact_id in leaving:
+            contact = self.model["contacts"][contact_id]
+            contact["group_id"] = [g for g in contact["group_id"] if g != group_id]
+
+    @precondition(lambda self: any(self.deleted.values()))
+    @rule(data=st.data())
+    def touch_deleted(self, data: st.DataObject) -> None:
+        """A deleted record stays gone for every operation on it (D8, D13)."""
+        collection = data.draw(st.sampled_from([c for c in COLLECTIONS if self.deleted[c]]), label="collection")
+        record_id = data.draw(st.sampled_from(sorted(self.deleted[collection])), label="id")
+        body = {"firstname": "Ghost"} if collection == "contacts" else {"name": f"Ghost {record_id}"}
+        assert self.a.patch(f"/{collection}/{record_id}", json=body).status_code == 404
+        assert self.a.delete(f"/{collection}/{record_id}").status_code == 404
+
+    # --- tenant isolation (D8) -----------------------------------------------------------------------------------
+
+    def a_only(self, collection: str) -> list[int]:
+        """A's ids that B does not own itself (an implementation may number each tenant's records apart)."""
+        return sorted(set(self.model[collection]) - self.b_ids[collection])
+
+    @rule()
+    def other_tenant_sees_nothing(self) -> None:
+        for collection in COLLECTIONS:
+            listed, total = list_all(self.b, collection)
+            assert {item["id"] for item in listed} == self.b_ids[collection] and total == len(self.b_ids[collection])
+            for record_id in self.a_only(collection):
+                assert self.b.get(f"/{collection}/{record_id}").status_code == 404, (collection, record_id)
+
+    @rule(data=st.data())
+    def other_tenant_cannot_use_a_records(self, data: st.DataObject) -> None:
+        probes = [p for p, collection in (("source", "sources"), ("status", "statuses"), ("members", "contacts"),
+                                          ("batch_delete", "contacts"), ("write", "groups"), ("write", "contacts"))
+                  if self.a_only(collection)]
+        if not probes:
+            return
+        probe = data.draw(st.sampled_from(probes), label="probe")
+        if probe in ("source", "status"):
+            self.b_create_contact_with_a_reference(data, probe)
+        elif probe == "members":
+            ids = data.draw(st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True))
+            response = self.b.post(f"/groups/{self.b_group}/contacts", json={"contact_ids": ids})
+            text = message("addGroupContacts", "contact_ids", "exists")
+            expect_invalid(response, {f"contact_ids.{index}": text for index in range(len(ids))})
+        elif probe == "batch_delete":
+            ids = data.draw(st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True))
+            summary = ok(self.b.request("DELETE", "/contacts/batch", json={"ids": ids}))["summary"]
+            assert summary == {"total": len(ids), "deleted": 0, "failed": len(ids)}
+        else:
+            collection = data.draw(st.sampled_from([c for c in ("groups", "contacts") if self.a_only(c)]))
+            record_id = data.draw(st.sampled_from(self.a_only(collection)), label="id")
+            body = {"firstname": "Intruder"} if collection == "contacts" else {"name": f"Intruder {record_id}"}
+            assert self.b.patch(f"/{collection}/{record_id}", json=body).status_code == 404
+            assert self.b.delete(f"/{collection}/{record_id}").status_code == 404
+
+    def b_create_contact_with_a_reference(self, data: st.DataObject, probe: str) -> None:
+        """B's create naming A's source (or status) is refused with the documented message; B's contacts stay."""
+        collection = "sources" if probe == "source" else "statuses"
+        field = REFERENCE_FIELD[collection]
+        b_source = self.b_contact["source_id"]
+        body = {"firstname": "Eve", "lastname": "Other", "type": "lead", "source_id": b_source,
+                "status_id": self.b_status,
+                "phone": data.draw(PHONE_DIGITS.filter(lambda d: d != self.b_contact["phone"]), label="phone")}
+        body[field] = data.draw(st.sampled_from(self.a_only(collection)), label="foreign id")
+        expect_invalid(self.b.post("/contacts", json=body), {field: message("createContact", field, "exists")})
+
+    # --- invariants ------------------------------------------------------------------------------------------------
+
+    @invariant()
+    def tenant_holds_the_model(self) -> None:
+        for collection in COLLECTIONS:
+            listed, total = list_all(self.a, collection)
+            assert total == len(self.model[collection]), (collection, total, len(self.model[collection]))
+            assert {item["id"]: view(collection, item) for item in listed} == self.model[collection], collection
+            for record_id, expected in self.model[collection].items():
+                assert view(collection, ok(self.a.get(f"/{collection}/{record_id}"))) == expected
+            for record_id in self.deleted[collection]:
+                assert self.a.get(f"/{collection}/{record_id}").status_code == 404, (collection, record_id)
+
+    @invariant()
+    def group_filter_lists_the_members(self) -> None:
+        for group_id in self.model["groups"]:
+            listed, _ = list_all(self.a, "contacts", {"filter[group_id]": group_id})
+            assert {item["id"] for item in listed} == self.members(group_id), group_id
+
+
+@pytest.mark.assumed
+def test_tenant_matches_its_model(target: Target, needs_control: Control) -> None:
+    """Random create/update/delete traffic on contacts, groups, memberships, sources and statuses leaves the
+    tenant exactly as modelled, and a second tenant never sees or touches it.
+
+    Rests on D3 (list meta), D5 (201/200, ``data: null`` on delete), D8 (404 for others' and deleted records,
+    ids never reused), D9 (phones compared and stored as digits), D13 (group delete cascade, in-use refusal,
+    read-only ``is_opted_out``); the messages checked are the documented ones.
+    """
+    machine = type("BoundTenantModel", (TenantModel,), {"target": target, "control": needs_control})
+    run_state_machine_as_test(machine, settings=MODEL_SETTINGS)
+
+
+# --- documented facts, one by one ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def refs(api: Api, tenant: TenantHandle) -> tuple[int, int]:
+    """A source and a status of the tenant for new contacts (made through the API when control gives none)."""
+    source_id = tenant.default_source_id or records.source(api)["id"]
+    status_id = tenant.default_status_id or records.status(api)["id"]
+    return source_id, status_id
+
+
+def new_contact(api: Api, refs: tuple[int, int], **fields: Any) -> dict:
+    body = {"firstname": "Ada", "lastname": "Lovelace", "type": "lead", "phone": records.unique_phone(),
+            "source_id": refs[0], "status_id": refs[1], **fields}
+    return succeeded(api.post("/contacts", json=body))
+
+
+def unique_email() -> str:
+    return f"contract.{secrets.token_hex(5)}@example.com"
+
+
+@pytest.mark.documented
+@pytest.mark.parametrize("collection", NAMED)
+def test_taken_name_gets_the_documented_message(api: Api, collection: str) -> None:
+    """Create/Update Source, Status and Group (documented): a name the tenant already uses is a 422 with
+    "A ... with this name already exists" under ``name``; on update the record's own name is no clash
+    ("unique per tenant (excludes current ...)")."""
+    create_text = message(CREATE_OP[collection], "name", "unique")
+    update_text = message(UPDATE_OP[collection], "name", "unique")
+
+    @given(text=words(40))
+    def check(text: str) -> None:
+        name = f"{text} {secrets.token_hex(3)}"
+        first = succeeded(api.post(f"/{collection}", json={"name": name}))
+        expect_message_under(api.post(f"/{collection}", json={"name": name}), "name", create_text)
+        second = succeeded(api.post(f"/{collection}", json={"name": f"{name} bis"}))
+        expect_message_under(api.patch(f"/{collection}/{second['id']}", json={"name": name}), "name", update_text)
+        assert succeeded(api.patch(f"/{collection}/{first['id']}", json={"name": name}))["name"] == name
+
+    check()
+
+
+@pytest.mark.documented
+def test_taken_phone_or_email_gets_the_documented_message(api: Api, refs: tuple[int, int]) -> None:
+    """Create and Update Contact (documented): a phone or e-mail another contact of the tenant has is a 422 with
+    "This phone number already exists" / "This email address already exists"; the contact's own values are no
+    clash on update ("excludes current contact")."""
+
+    @given(clash=st.sampled_from(({"phone"}, {"email"}, {"phone", "email"})))
+    def check(clash: set[str]) -> None:
+        owner = new_contact(api, refs, email=unique_email())
+        taken = {"phone": owner["phone"], "email": owner["email"]}
+        body = {"phone": records.unique_phone(), "email": unique_email()} | {f: taken[f] for f in clash}
+        created = api.post("/contacts", json={"firstname": "Bob", "lastname": "Clash", "type": "guest",
+                                              "source_id": refs[0], "status_id": refs[1], **body})
+        for field in clash:
+            expect_message_under(created, field, message("createContact", field, "unique"))
+        other = new_contact(api, refs)
+        updated = api.patch(f"/contacts/{other['id']}", json={f: taken[f] for f in clash})
+        for field in clash:
+            expect_message_under(updated, field, message("updateContact", field, "unique"))
+        again = succeeded(api.patch(f"/contacts/{owner['id']}", json=taken))
+        assert (again["phone"], again["email"]) == (owner["phone"], owner["email"])
+
+    check()
+
+
+@pytest.mark.documented
+def test_group_membership_counts_only_real_changes(api: Api, tenant: TenantHandle, refs: tuple[int, int]) -> None:
+    """Add/Remove Contacts to/from Group (documented): ``contacts_added`` leaves out contacts already in the group,
+    ``contacts_removed`` leaves out non-members and unknown ids; members carry the group in ``group_id``; one id
+    that is not the tenant's contact fails Add with "One or more contact IDs do not exist"."""
+    contacts = [new_contact(api, refs)["id"] for _ in range(4)]
+    gone = new_contact(api, refs)["id"]
+    succeeded(api.request("DELETE", "/contacts/batch", json={"ids": [gone]}))
+    some = st.lists(st.sampled_from(contacts), min_size=1, unique=True)
+
+    @given(first=some, second=some, leaving=st.lists(st.sampled_from([*contacts, gone]), min_size=1, unique=True),
+           at=st.integers(0, 4))
+    def check(first: list[int], second: list[int], leaving: list[int], at: int) -> None:
+        group_id = records.group(api)["id"]
+        path = f"/groups/{group_id}/contacts"
+        assert succeeded(api.post(path, json={"contact_ids": first}))["contacts_added"] == len(first)
+        added = succeeded(api.post(path, json={"contact_ids": second}))
+        assert (added["group_id"], added["contacts_added"]) == (group_id, len(set(second) - set(first)))
+        members = set(first) | set(second)
+        for contact_id in contacts:
+            in_group = group_id in succeeded(api.get(f"/contacts/{contact_id}"))["group_id"]
+            assert in_group == (contact_id in members), (contact_id, members)
+        removed = succeeded(api.request("DELETE", path, json={"contact_ids": leaving}))
+        assert (removed["group_id"], removed["contacts_removed"]) == (group_id, len(set(leaving) & members))
+        with_unknown = [*first[:at], gone, *first[at:]]
+        expect_message_under(api.post(path, json={"contact_ids": with_unknown}), "contact_ids",
+                             message("addGroupContacts", "contact_ids", "exists"))
+
+    check()
+
+
+@pytest.mark.documented
+def test_batch_delete_counts_unknown_ids_as_failed(api: Api, refs: tuple[int, int]) -> None:
+    """Batch Delete Contacts (documented): ``summary.total`` is the ids sent, ``deleted`` the contacts removed,
+    ``failed`` the ids that do not exist (here: deleted before), with no error; deleted contacts are 404."""
+
+    @given(count=st.integers(1, 4), data=st.data())
+    def check(count: int, data: st.DataObject) -> None:
+        ids = [new_contact(api, refs)["id"] for _ in range(count)]
+        early = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=count - 1), label="deleted first")
+        if early:
+            summary = succeeded(api.request("DELETE", "/contacts/batch", json={"ids": early}))["summary"]
+            assert summary == {"total": len(early), "deleted": len(early), "failed": 0}
+        order = data.draw(st.permutations(ids), label="order")
+        summary = succeeded(api.request("DELETE", "/contacts/batch", json={"ids": order}))["summary"]
+        assert summary == {"total": count, "deleted": count - len(early), "failed": len(early)}
+        for contact_id in ids:
+            assert api.get(f"/contacts/{contact_id}").status_code == 404
+
+    check()
+
+
+@pytest.mark.documented
+def test_update_contact_changes_only_the_fields_sent(api: Api, refs: tuple[int, int]) -> None:
+    """Update Contact (documented): only the fields sent change; ``groups``, when sent, replaces the membership,
+    and left out keeps it."""
+    groups = [records.group(api)["id"] for _ in range(3)]
+    changes = st.fixed_dictionaries({}, optional={
+        "firstname": words(), "lastname": words(), "type": TYPES, "email": st.builds(unique_email),
+        "phone": st.builds(records.unique_phone), "groups": st.lists(st.sampled_from(groups), unique=True),
+        **OPTIONAL_CONTACT_FIELDS,
+    }).filter(bool)
+
+    @given(change=changes)
+    def check(change: dict) -> None:
+        before = new_contact(api, refs, email=unique_email(), company="Analytical Engines", city="London",
+                             state="Greater London", zip="NW1", address="12 St James's Square",
+                             description="First programmer", country_id=44, groups=groups[:1])
+        after_update = succeeded(api.patch(f"/contacts/{before['id']}", json=change))
+        after = succeeded(api.get(f"/contacts/{before['id']}"))
+        for name in CONTACT_FIELDS:
+            expected = change.get(name, before[name])
+            assert after_update[name] == after[name] == expected, (name, change)
+        expected_groups = sorted(change.get("groups", before["group_id"]))
+        assert sorted(after["group_id"]) == sorted(after_update["group_id"]) == expected_groups
+
+    check()

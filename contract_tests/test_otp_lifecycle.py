@@ -1,0 +1,503 @@
+"""The OTP lifecycle: a model of D10 checked after every step of random interleavings, and documented OTP facts.
+
+``OtpLifecycle`` is a Hypothesis state machine over a small pool of phones (each
+written several ways, D9) and purposes. It sends, resends, verifies with the
+right and with wrong codes, reads the status and moves the tenant's frozen
+clock; after every step the answer must be exactly what the model predicts
+(status, ``error.code``, details, the status data). The model is D10: one OTP
+per (cleaned phone, purpose), the verify checks in D10's order, a verify limiter
+of 10 per minute and a resend limiter of 3 per 5 minutes per cleaned phone,
+both sliding windows like the token limiter of D11, counting only calls they
+admit (D6). Limits and OTP constants are read from the spec's ``x-rate-limit``
+and ``x-otp``.
+
+The documented checks at the end need no control API and judge the error
+bodies by the documented code's presence only, since the error envelope is D4.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+
+from contract_tests import contract, records
+from contract_tests.plugin import Api
+from contract_tests.target import Control, Target
+
+SEND, RESEND, VERIFY, STATUS = (
+    contract.spec().operation(op_id) for op_id in ("sendOtp", "resendOtp", "verifyOtp", "checkOtpStatus")
+)
+MAX_ATTEMPTS: int = VERIFY.ext("otp")["max_attempts"]
+GENERATED_CODE = re.compile(f"[0-9]{{{RESEND.ext('otp')['generated_code_length']}}}")
+DEFAULT_EXPIRY: int = SEND.body_fields["expiry_minutes"].schema["default"]
+DEFAULT_PURPOSE: str = SEND.body_fields["purpose"].schema["default"]
+SLOW_WAIT_SECONDS = 61
+
+# Two numbers, three spellings each: all six name two OTP keys and two limiter keys (D9).
+NUMBERS = ("919812300001", "447700900123")
+
+
+def spellings(digits: str) -> tuple[str, ...]:
+    """Ways to write one number, all within Send OTP's documented length and pattern rules."""
+    return (
+        f"+{digits[:2]} {digits[2:7]} {digits[7:]}",
+        digits,
+        f"+{digits[:2]}-({digits[2:5]})-{digits[5:8]}-{digits[8:]}",
+    )
+
+
+class Address(NamedTuple):
+    """Where an OTP call points: a number, one of its spellings, and a purpose (None: left out, D10 default)."""
+
+    digits: str
+    spelling: str
+    purpose: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.digits, self.purpose or DEFAULT_PURPOSE
+
+    def body(self, **fields: Any) -> dict[str, Any]:
+        body = {"phone": self.spelling, "purpose": self.purpose, **fields}
+        return {k: v for k, v in body.items() if v is not None}
+
+
+ADDRESSES = st.builds(
+    lambda digits, style, purpose: Address(digits, spellings(digits)[style], purpose),
+    st.sampled_from(NUMBERS),
+    st.integers(0, 2),
+    st.sampled_from([None, DEFAULT_PURPOSE, "login"]),
+)
+AIMS = st.none() | st.integers(0, 7)  # an int retargets the call at one of the model's active OTPs
+CODES = st.text("0123456789", min_size=4, max_size=8)
+EXPIRIES = st.none() | st.integers(1, 60)
+CLOCK_STEPS = st.integers(0, 90) | st.integers(0, 4000)  # short steps keep the limiter windows in play
+
+
+# --- helpers shared by the model and the documented checks ------------------------------------
+
+
+def epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+
+
+def describe(response) -> str:
+    return f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text}"
+
+
+def expect_error(response, status: int, code: str, details: dict | None = None) -> dict:
+    """The D4 envelope with ``code``; ``details`` compared exactly when given."""
+    assert response.status_code == status, describe(response)
+    error = response.json()["error"]
+    assert error["code"] == code, describe(response)
+    assert isinstance(error["message"], str) and error["message"], describe(response)
+    if details is not None:
+        assert error.get("details") == details, describe(response)
+    return error
+
+
+def expect_rate_limited(response, retry_after: int) -> None:
+    """429 with ``details.retry_after`` (within a second of the model) repeated in ``Retry-After`` (D4, D10)."""
+    given_after = expect_error(response, 429, "RATE_LIMIT_EXCEEDED")["details"]["retry_after"]
+    assert isinstance(given_after, int) and given_after >= 1, describe(response)
+    assert abs(given_after - retry_after) <= 1, f"retry_after {given_after}, model {retry_after}: {describe(response)}"
+    assert response.headers.get("Retry-After") == str(given_after), describe(response)
+
+
+def expect_close(stamp: str, seconds: float, what: str) -> None:
+    assert abs(epoch(stamp) - seconds) <= 1, f"{what} {stamp}, model {iso(int(seconds))}"
+
+
+def freeze_clock(control: Control, tenant_id: int) -> int:
+    """Stops the tenant's clock on a whole second, so only the check moves time; returns that second."""
+    frozen = control.move_clock(tenant_id, freeze=True)
+    second = int(epoch(frozen["now"]))
+    control.move_clock(tenant_id, now=iso(second))
+    return second
+
+
+def names_code(response, status: int, code: str) -> None:
+    """Documented level: the status and the documented code somewhere in the answer (its place is D4/D10)."""
+    assert response.status_code == status and code in response.text, f"expected {status} {code}: {describe(response)}"
+
+
+# --- the model -------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelOtp:
+    code: str
+    created_at: int
+    expires_at: int
+    attempts: int = 0
+
+
+@dataclass
+class SlidingWindow:
+    """``calls`` per ``per_seconds`` per key; a refused call is not counted (D6)."""
+
+    calls: int
+    per_seconds: int
+    hits: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, op) -> SlidingWindow:
+        rule_ = op.ext("rate-limit")
+        return cls(rule_["calls"], rule_["per_seconds"])
+
+    def admit(self, key: str, now: int) -> int | None:
+        """Counts a call at ``now``: None when admitted, else the seconds until a slot frees."""
+        hits = [t for t in self.hits.get(key, []) if t > now - self.per_seconds]
+        self.hits[key] = hits
+        if len(hits) >= self.calls:
+            return math.ceil(hits[0] + self.per_seconds - now)
+        hits.append(now)
+        return None
+
+    def clear(self, key: str) -> None:
+        self.hits.pop(key, None)
+
+
+class OtpLifecycle(RuleBasedStateMachine):
+    """D10 as a model, on one fresh control tenant whose clock only this machine moves."""
+
+    def __init__(self, target: Target, control: Control) -> None:
+        super().__init__()
+        self.control = control
+        tenant = control.new_tenant(rate_limit_per_minute=1_000_000)
+        self.tenant_id = tenant.tenant_id
+        self.api = Api(target, tenant.token)
+        self.template = first_auth_template(self.api)
+        self.now = freeze_clock(control, tenant.tenant_id)
+        self.otps: dict[tuple[str, str], ModelOtp] = {}
+        self.verify_limiter = SlidingWindow.of(VERIFY)
+        self.resend_limiter = SlidingWindow.of(RESEND)
+
+    def post(self, path: str, body: dict):
+        # A 429 is an outcome the model predicts, never something to wait out.
+        return self.api.post(path, json=body, honour_429=False)
+
+    # --- rules -------------------------------------------------------------------------------
+
+    @rule(at=ADDRESSES, code=CODES, expiry=EXPIRIES)
+    def send(self, at, code, expiry):
+        body = at.body(template_name=self.template, code=code, expiry_minutes=expiry)
+        self.expect_sent(self.post("/auth/send-otp", body), at, code, expiry)
+
+    @rule(at=ADDRESSES, aim=AIMS, expiry=EXPIRIES)
+    def resend(self, at, aim, expiry):
+        at = self.aimed(at, aim)
+        response = self.post("/auth/resend", at.body(template_name=self.template, expiry_minutes=expiry))
+        retry_after = self.resend_limiter.admit(at.digits, self.now)
+        if retry_after is not None:
+            expect_rate_limited(response, retry_after)
+            return
+        stored = self.control.peek_otp(self.tenant_id, at.spelling, at.key[1])
+        assert stored is not None and GENERATED_CODE.fullmatch(stored["code"]), stored
+        self.expect_sent(response, at, stored["code"], expiry)
+
+    @rule(at=ADDRESSES, aim=AIMS)
+    def verify_right_code(self, at, aim):
+        at = self.aimed(at, aim)
+        otp = self.otps.get(at.key)
+        self.verify(at, otp.code if otp else "123456")
+
+    @rule(at=ADDRESSES, aim=AIMS, codes=st.lists(CODES, min_size=1, max_size=MAX_ATTEMPTS))
+    def verify_wrong_code(self, at, aim, codes):
+        """A few wrong codes in a row, so attempts and the verify limiter run out now and then."""
+        at = self.aimed(at, aim)
+        for code in codes:
+            otp = self.otps.get(at.key)
+            self.verify(at, code + "0" if otp and code == otp.code else code)
+
+    @rule(at=ADDRESSES, aim=AIMS)
+    def check_status(self, at, aim):
+        at = self.aimed(at, aim)
+        response = self.post("/auth/status", at.body())
+        assert response.status_code == 200, describe(response)
+        body = response.json()
+        otp = self.otps.get(at.key)
+        if otp is None:
+            assert body["data"] == {"has_active_otp": False}, describe(response)
+            assert body["message"] == STATUS.alternate_message("no_active_otp"), describe(response)
+            return
+        data = body["data"]
+        assert body["message"] == STATUS.success_message, describe(response)
+        expected = {
+            "has_active_otp": True,
+            "is_expired": self.now >= otp.expires_at,
+            "verification_attempts": otp.attempts,
+            "max_attempts": MAX_ATTEMPTS,
+            "attempts_remaining": MAX_ATTEMPTS - otp.attempts,
+        }
+        assert {k: data.get(k) for k in expected} == expected, describe(response)
+        assert abs(data["expires_in_seconds"] - (otp.expires_at - self.now)) <= 1, describe(response)
+        expect_close(data["expires_at"], otp.expires_at, "expires_at")
+        expect_close(data["created_at"], otp.created_at, "created_at")
+
+    @rule(seconds=CLOCK_STEPS)
+    def advance_clock(self, seconds):
+        self.move_clock(seconds)
+
+    @precondition(lambda self: self.otps)
+    @rule(pick=st.integers(0, 5), offset=st.sampled_from([-1, 0, 1]))
+    def advance_to_an_expiry(self, pick, offset):
+        """Lands on, just before or just after an OTP's expiry: expired exactly when now >= expires_at."""
+        expiries = sorted(otp.expires_at for otp in self.otps.values())
+        self.move_clock(max(0, expiries[pick % len(expiries)] + offset - self.now))
+
+    # --- the model's predictions ---------------------------------------------------------------
+
+    def aimed(self, at: Address, aim: int | None) -> Address:
+        """``at``, or with ``aim`` one of the active OTPs of the model, in ``at``'s spelling style."""
+        if aim is None or not self.otps:
+            return at
+        digits, purpose = sorted(self.otps)[aim % len(self.otps)]
+        style = spellings(at.digits).index(at.spelling)
+        return Address(digits, spellings(digits)[style], None if at.key[1] == purpose == DEFAULT_PURPOSE else purpose)
+
+    def expect_sent(self, response, at: Address, code: str, expiry: int | None) -> None:
+        assert response.status_code == 200, describe(response)
+        data = response.json()["data"]
+        minutes = expiry or DEFAULT_EXPIRY
+        assert data["phone"] == at.digits and data["code_sent"] is True and data["expiry_minutes"] == minutes, data
+        expect_close(data["expires_at"], self.now + minutes * 60, "expires_at")
+        expect_close(data["sent_at"], self.now, "sent_at")
+        self.otps[at.key] = ModelOtp(code, self.now, self.now + minutes * 60)
+
+    def verify(self, at: Address, code: str) -> None:
+        response = self.post("/auth/verify", at.body(code=code))
+        retry_after = self.verify_limiter.admit(at.digits, self.now)
+        if retry_after is not None:
+            expect_rate_limited(response, retry_after)
+            return
+        key = at.key
+        otp = self.otps.get(key)
+        if otp is None:
+            expect_error(response, 422, "OTP_NOT_FOUND")
+        elif otp.attempts >= MAX_ATTEMPTS:
+            expect_error(response, 422, "MAX_ATTEMPTS_EXCEEDED")
+        elif self.now >= otp.expires_at:
+            expect_error(response, 422, "OTP_EXPIRED")
+        elif code != otp.code:
+            otp.attempts += 1
+            expect_error(response, 422, "INVALID_CODE", {"attempts_remaining": MAX_ATTEMPTS - otp.attempts})
+        else:
+            assert response.status_code == 200, describe(response)
+            data = response.json()["data"]
+            assert (data["phone"], data["purpose"]) == key, data
+            expect_close(data["verified_at"], self.now, "verified_at")
+            del self.otps[key]
+            self.verify_limiter.clear(at.digits)
+
+    def move_clock(self, seconds: int) -> None:
+        answer = self.control.move_clock(self.tenant_id, advance_seconds=seconds)
+        self.now += seconds
+        assert answer["frozen"] is True and int(epoch(answer["now"])) == self.now, answer
+
+
+def first_auth_template(api: Api) -> str:
+    response = api.get("/auth/templates", params={"per_page": 100})
+    assert response.status_code == 200 and response.json()["data"], describe(response)
+    return response.json()["data"][0]["template_name"]
+
+
+@pytest.mark.assumed
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "resendOtp", "verifyOtp", "checkOtpStatus", "listAuthTemplates")
+def test_otp_lifecycle_follows_the_model(target, needs_control):
+    """Every step of a random send/resend/verify/status/clock interleaving answers as the D10 model says.
+
+    Assumed (D10; D6 for refused calls not counting, D9 for spellings, D4 for the error details, D14 clock).
+    """
+    run_state_machine_as_test(
+        lambda: OtpLifecycle(target, needs_control),
+        settings=settings(settings.default, stateful_step_count=30),
+    )
+
+
+# --- the limiters, driven on purpose (the random walk reaches them only now and then) ----------
+
+
+@pytest.fixture
+def frozen_tenant(needs_control: Control, tenant) -> int:
+    """The check's tenant, its clock frozen on a whole second; returns that second."""
+    return freeze_clock(needs_control, tenant.tenant_id)
+
+
+@pytest.mark.assumed
+@pytest.mark.sends
+@pytest.mark.rate_limits
+@pytest.mark.operation("sendOtp", "verifyOtp")
+def test_verify_limiter_is_per_phone_and_cleared_by_success(api, tenant, otp_template, needs_control, frozen_tenant):
+    """Verify admits 10 validated calls per minute per cleaned phone, whatever the purpose or the outcome; a
+    successful verify empties the counter; the 11th call is a 429 with retry_after, and refused calls do not count.
+
+    Assumed (D10 limit, key and clearing; D6 refused calls; D4 details; D14 clock).
+    """
+    limit = VERIFY.ext("rate-limit")
+
+    @given(before=st.integers(0, limit["calls"] - 1), code=CODES, style=st.integers(0, 2))
+    def check(before, code, style):
+        phone = spellings(records.unique_phone())[style]
+        sent = api.post("/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code})
+        assert sent.status_code == 200, describe(sent)
+        miss = {"phone": phone, "code": code, "purpose": "login"}  # no OTP for that purpose: counted all the same
+        for _ in range(before):
+            expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
+        verified = api.post("/auth/verify", json={"phone": phone, "code": code}, honour_429=False)
+        assert verified.status_code == 200, describe(verified)
+        for _ in range(limit["calls"]):
+            expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
+        for _ in range(2):  # the second 429 shows the first was not counted
+            expect_rate_limited(api.post("/auth/verify", json=miss, honour_429=False), limit["per_seconds"])
+        needs_control.move_clock(tenant.tenant_id, advance_seconds=limit["per_seconds"])
+        expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
+
+    check()
+
+
+@pytest.mark.assumed
+@pytest.mark.sends
+@pytest.mark.rate_limits
+@pytest.mark.operation("sendOtp", "resendOtp")
+def test_resend_limiter_ignores_send_otp(api, tenant, otp_template, needs_control, frozen_tenant):
+    """Resend admits 3 calls per 5 minutes per cleaned phone; Send OTP neither counts nor is limited by it.
+
+    Assumed (D10; the 3-per-5-minutes limit itself is documented on Resend OTP; D4 details; D14 clock).
+    """
+    limit = RESEND.ext("rate-limit")
+
+    @given(sends=st.lists(st.integers(0, limit["calls"]), max_size=4), style=st.integers(0, 2), code=CODES)
+    def check(sends, style, code):
+        phone = spellings(records.unique_phone())[style]
+        send = {"phone": phone, "template_name": otp_template, "code": code}
+        resend = {"phone": phone, "template_name": otp_template}
+        for turn in range(limit["calls"] + 1):
+            for _ in range(sends.count(turn)):
+                assert api.post("/auth/send-otp", json=send).status_code == 200
+            response = api.post("/auth/resend", json=resend, honour_429=False)
+            if turn < limit["calls"]:
+                assert response.status_code == 200, describe(response)
+            else:
+                expect_rate_limited(response, limit["per_seconds"])
+        assert api.post("/auth/send-otp", json=send, honour_429=False).status_code == 200
+        needs_control.move_clock(tenant.tenant_id, advance_seconds=limit["per_seconds"])
+        assert api.post("/auth/resend", json=resend, honour_429=False).status_code == 200
+
+    check()
+
+
+# --- documented facts, checkable on any target -------------------------------------------------
+
+
+@pytest.mark.documented
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "verifyOtp")
+def test_the_sent_code_verifies_once(api, otp_template):
+    """Verify OTP accepts the code Send OTP stored, once: the OTP is then used up and a second verify finds none.
+
+    Documented (Send OTP/Verification Code: stores the code for /auth/verify; Verify OTP: OTP_NOT_FOUND when no
+    active OTP; Auth overview: one active OTP per phone and purpose).
+    """
+
+    @given(code=CODES, style=st.integers(0, 2))
+    def check(code, style):
+        phone = spellings(records.unique_phone())[style]
+        sent = api.post("/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code})
+        assert sent.status_code == 200, describe(sent)
+        first = api.post("/auth/verify", json={"phone": phone, "code": code})
+        assert first.status_code == 200, describe(first)
+        names_code(api.post("/auth/verify", json={"phone": phone, "code": code}), 422, "OTP_NOT_FOUND")
+
+    check()
+
+
+@pytest.mark.documented
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "verifyOtp", "checkOtpStatus")
+def test_status_is_read_only(api, otp_template):
+    """Check OTP Status changes nothing: repeated reads report the same attempts and expiry, and the code still
+    verifies afterwards; only failed verifies move ``verification_attempts``.
+
+    Documented (Check OTP Status: read-only, does not add to the attempt counter nor use up the OTP; max 5).
+    """
+
+    @given(code=CODES, wrong=st.integers(0, MAX_ATTEMPTS - 1), reads=st.integers(1, 3))
+    def check(code, wrong, reads):
+        phone = records.unique_phone()
+        sent = api.post("/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code})
+        assert sent.status_code == 200, describe(sent)
+        for _ in range(wrong):
+            names_code(api.post("/auth/verify", json={"phone": phone, "code": code + "9"}), 422, "INVALID_CODE")
+        for _ in range(reads):
+            status = api.post("/auth/status", json={"phone": phone})
+            assert status.status_code == 200, describe(status)
+            data = status.json()["data"]
+            assert data["has_active_otp"] is True and data["is_expired"] is False, data
+            assert data["verification_attempts"] == wrong, data
+            assert data["attempts_remaining"] == data["max_attempts"] - wrong == MAX_ATTEMPTS - wrong, data
+            assert abs(epoch(data["expires_at"]) - epoch(sent.json()["data"]["expires_at"])) <= 1, data
+        verified = api.post("/auth/verify", json={"phone": phone, "code": code})
+        assert verified.status_code == 200, describe(verified)
+
+    check()
+
+
+@pytest.mark.documented
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "resendOtp", "verifyOtp")
+def test_resend_invalidates_the_previous_code(api, otp_template, control, tenant):
+    """After Resend OTP the earlier code no longer verifies; with control, the new code does.
+
+    Documented (Resend OTP: a new random 6-digit code, the previous OTP is deleted). The old code never has 6
+    digits, so it cannot equal the new one by chance.
+    """
+    odd_lengths = st.text("0123456789", min_size=4, max_size=5) | st.text("0123456789", min_size=7, max_size=8)
+
+    @given(code=odd_lengths, style=st.integers(0, 2))
+    def check(code, style):
+        phone = spellings(records.unique_phone())[style]
+        assert api.post("/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code}).status_code == 200
+        resent = api.post("/auth/resend", json={"phone": phone, "template_name": otp_template})
+        assert resent.status_code == 200, describe(resent)
+        names_code(api.post("/auth/verify", json={"phone": phone, "code": code}), 422, "INVALID_CODE")
+        if control is not None:
+            fresh = control.peek_otp(tenant.tenant_id, phone)
+            assert fresh is not None, "no OTP stored after a resend"
+            verified = api.post("/auth/verify", json={"phone": phone, "code": fresh["code"]})
+            assert verified.status_code == 200, describe(verified)
+
+    check()
+
+
+@pytest.mark.slow
+@pytest.mark.documented
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "verifyOtp")
+def test_code_expires_in_real_time(request, api, otp_template):
+    """A code sent with ``expiry_minutes = 1`` no longer verifies 61 s later (no control API needed).
+
+    Documented (Send OTP: expiry_minutes; Verify OTP: OTP_EXPIRED). Waits in real time, so it runs only when
+    ``-m slow`` is asked for.
+    """
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip(f"waits {SLOW_WAIT_SECONDS} s in real time: run with -m slow")
+    phone, code = records.unique_phone(), "246810"
+    body = {"phone": phone, "template_name": otp_template, "code": code, "expiry_minutes": 1}
+    assert api.post("/auth/send-otp", json=body).status_code == 200
+    time.sleep(SLOW_WAIT_SECONDS)
+    names_code(api.post("/auth/verify", json={"phone": phone, "code": code}), 422, "OTP_EXPIRED")

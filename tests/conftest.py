@@ -1,0 +1,202 @@
+"""Fixtures of the mock's own test suite.
+
+Two ways to reach the mock:
+
+- in process: ``core`` (a fresh ``MockCore`` per test) behind ``client`` / ``control``
+  (httpx clients on ``mockserver.transport.MockTransport``), fast and deterministic;
+- as users run it: ``mock_server`` (one ``python -m mockserver --port 0`` for the whole
+  session) and ``start_server`` (a fresh process with the given CLI options), both on
+  127.0.0.1 and stopped after.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.core import MockCore
+from mockserver.respx_adapter import wacr_respx  # noqa: F401  (the fixture under test)
+from mockserver.spec import Spec
+from mockserver.transport import MockTransport
+
+PYTHON = sys.executable
+PROJECT = Path(__file__).resolve().parent.parent
+FULL_TOKEN = "wacr_test_full"
+READONLY_TOKEN = "wacr_test_readonly"
+START_TIMEOUT = 30.0
+
+READY = re.compile(r"wacr-mock ready in ([0-9.]+)s")
+API_LINE = re.compile(r"API:\s+http://[^\s/]+:(\d+)/api/v2")
+SECRET_LINE = re.compile(r"X-Mock-Admin-Secret: (\S+)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "wacr_base_url(url): base URL the wacr_respx fixture mocks")
+
+
+# --- in process ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    return Spec.load()
+
+
+@pytest.fixture
+def core(spec: Spec) -> MockCore:
+    return MockCore(spec, validate_responses=True)
+
+
+def api_client(core: MockCore, token: str | None = FULL_TOKEN) -> httpx.Client:
+    """An httpx client on the in-process core, base URL ``.../api/v2``."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(transport=MockTransport(core), base_url="http://mock.test/api/v2", headers=headers)
+
+
+@pytest.fixture
+def client(core: MockCore) -> Iterator[httpx.Client]:
+    with api_client(core) as http:
+        yield http
+
+
+@pytest.fixture
+def control(core: MockCore) -> Iterator[httpx.Client]:
+    """The control API of the in-process core (base URL ``.../__mock__``)."""
+    with httpx.Client(transport=MockTransport(core), base_url="http://mock.test/__mock__") as http:
+        yield http
+
+
+def new_tenant(control_client: httpx.Client, **options) -> dict:
+    """``POST /__mock__/tenants``; returns its answer (tenant_id, token, default ids)."""
+    response = control_client.post("/tenants", json=options)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# --- real servers ----------------------------------------------------------------------------
+
+
+@dataclass
+class MockServer:
+    """One ``python -m mockserver`` process, ready; ``root`` is always reached through 127.0.0.1."""
+
+    process: subprocess.Popen
+    port: int
+    ready_seconds: float
+    output: list[str] = field(default_factory=list)
+    admin_secret: str | None = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self) -> str:
+        return self.root + "/api/v2"
+
+    def client(self, token: str | None = FULL_TOKEN, **kwargs) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.api, headers=headers, timeout=30.0, **kwargs)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def mock_command(*args: str) -> list[str]:
+    return [PYTHON, "-m", "mockserver", "--port", "0", "--log-level", "warning", *args]
+
+
+def start_mock(*args: str) -> MockServer:
+    """Starts the mock with CLI ``args`` and waits for its ready banner (which names the port)."""
+    process = subprocess.Popen(
+        mock_command(*args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if API_LINE.search(line):
+                ready.set()
+        ready.set()  # the process ended: stop waiting
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(START_TIMEOUT) or process.poll() is not None:
+        process.kill()
+        raise AssertionError("the mock did not start:\n" + "\n".join(lines))
+    text = "\n".join(lines)
+    secret = SECRET_LINE.search(text)
+    return MockServer(
+        process,
+        port=int(API_LINE.search(text).group(1)),
+        ready_seconds=float(READY.search(text).group(1)),
+        output=lines,
+        admin_secret=secret.group(1) if secret else None,
+    )
+
+
+def run_mock_to_exit(*args: str) -> subprocess.CompletedProcess:
+    """Runs the mock expecting it to refuse to start; returns the finished process."""
+    return subprocess.run(mock_command(*args), capture_output=True, text=True, cwd=PROJECT, timeout=START_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[MockServer]:
+    """The mock as ``python -m mockserver --port 0`` starts it, shared by the session."""
+    server = start_mock()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_server() -> Iterator:
+    """``start_server(*cli_args)``: a fresh mock process, stopped at the end of the test."""
+    started: list[MockServer] = []
+
+    def start(*args: str) -> MockServer:
+        server = start_mock(*args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def server_tenant(server: MockServer, **options) -> dict:
+    """A fresh tenant on a running server, through its control API."""
+    headers = {"X-Mock-Admin-Secret": server.admin_secret} if server.admin_secret else {}
+    response = httpx.post(f"{server.root}/__mock__/tenants", json=options, headers=headers, timeout=30.0)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()

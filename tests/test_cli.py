@@ -1,0 +1,135 @@
+"""CLI options of ``python -m mockserver``: --seed, --admin-secret, --no-control, binding beyond loopback."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import MockServer, run_mock_to_exit, start_mock
+
+SEED = """\
+tenants:
+  - id: 1                      # the demo tenant: add records to it
+    sources: [{name: Trade fair}]
+    statuses: [{name: Qualified, color: "#00AA00"}]
+    groups: [{name: Newsletter}]
+    contacts:
+      - {firstname: Grace, lastname: Hopper, phone: "+1 (555) 010-0001", email: grace@example.com}
+  - name: Second Shop           # a new tenant with its own token and plan
+    limits: {contacts: 5}
+    tokens:
+      - {token: wacr_seeded_second, scopes: ["contacts:read", "account:read"], rate_limit_per_minute: 7}
+    contacts:
+      - {firstname: Alan, lastname: Turing, phone: "15550100002"}
+"""
+
+
+def get(server: MockServer, path: str, token: str, **params) -> httpx.Response:
+    with server.client(token) as http:
+        return http.get(path, params=params)
+
+
+def test_seed_file_adds_records_and_tenants(start_server, tmp_path: Path) -> None:
+    """A ``--seed`` YAML adds records to the demo tenant and creates tenants with their own tokens."""
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(SEED)
+    server = start_server("--seed", str(fixtures))
+    demo = get(server, "/contacts", "wacr_test_full", search="Grace").json()["data"]
+    assert [(c["firstname"], c["phone"], c["email"]) for c in demo] == [("Grace", "15550100001", "grace@example.com")]
+    assert "Trade fair" in {s["name"] for s in get(server, "/sources", "wacr_test_full").json()["data"]}
+    assert "Qualified" in {s["name"] for s in get(server, "/statuses", "wacr_test_full").json()["data"]}
+    assert "Newsletter" in {g["name"] for g in get(server, "/groups", "wacr_test_full").json()["data"]}
+
+    second = get(server, "/contacts", "wacr_seeded_second")
+    assert [c["firstname"] for c in second.json()["data"]] == ["Alan"]
+    assert second.headers["X-RateLimit-Limit"] == "7"
+    limits = get(server, "/account/limits", "wacr_seeded_second").json()["data"]["limits"]
+    assert limits["contacts"]["limit"] == 5
+    assert get(server, "/sources", "wacr_seeded_second").status_code == 403  # only the scopes it was given
+
+
+def test_seed_survives_reset(start_server, tmp_path: Path) -> None:
+    """``POST /__mock__/reset`` returns to the seed, fixtures included."""
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(SEED)
+    server = start_server("--seed", str(fixtures))
+    assert httpx.post(f"{server.root}/__mock__/reset").status_code == 200
+    assert get(server, "/contacts", "wacr_seeded_second").json()["meta"]["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("tenants: [\n  {id: 1", "not valid YAML"),
+        ("- just\n- a list\n", "'tenants' list"),
+        ('tenants: "oops"\n', "'tenants' list"),
+        ("tenants:\n  - tokens: [{scopes: ['*']}]\n", "'token'"),
+        ("tenants:\n  - contacts: [not-a-mapping]\n", "not valid"),
+    ],
+    ids=["yaml-syntax", "not-a-mapping", "tenants-not-a-list", "token-without-value", "record-not-a-mapping"],
+)
+def test_bad_seed_file_refuses_to_start_with_a_clear_message(tmp_path: Path, content: str, says: str) -> None:
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(content)
+    finished = run_mock_to_exit("--seed", str(fixtures))
+    assert finished.returncode != 0
+    assert "wacr-mock: a --seed file is not valid" in finished.stderr and says in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+
+def test_missing_seed_file_refuses_to_start(tmp_path: Path) -> None:
+    finished = run_mock_to_exit("--seed", str(tmp_path / "absent.yaml"))
+    assert finished.returncode != 0 and "no such file" in finished.stderr and "Traceback" not in finished.stderr
+
+
+def test_explicit_admin_secret_guards_the_control_api(start_server) -> None:
+    """``--admin-secret``: control calls need ``X-Mock-Admin-Secret``; the WA.cr API does not."""
+    server = start_server("--admin-secret", "s3cret")
+    assert httpx.get(f"{server.root}/__mock__/health").status_code == 403
+    wrong = httpx.get(f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": "guess"})
+    assert wrong.status_code == 403
+    right = httpx.get(f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": "s3cret"})
+    assert right.status_code == 200 and right.json()["status"] == "ok"
+    assert get(server, "/account", "wacr_test_full").status_code == 200
+
+
+def test_no_control_turns_the_control_api_off(start_server) -> None:
+    server = start_server("--no-control")
+    assert httpx.get(f"{server.root}/__mock__/health").status_code == 404
+    assert get(server, "/account", "wacr_test_full").status_code == 200
+
+
+def can_bind_all_interfaces() -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("0.0.0.0", 0))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.skipif(not can_bind_all_interfaces(), reason="this sandbox may not bind 0.0.0.0")
+def test_binding_beyond_loopback_generates_an_admin_secret() -> None:
+    """Bound to 0.0.0.0 without ``--admin-secret``, the mock prints a generated secret and requires it.
+
+    Reached through 127.0.0.1 only.
+    """
+    server = start_mock("--host", "0.0.0.0")
+    try:
+        assert server.admin_secret, "\n".join(server.output)
+        assert httpx.get(f"{server.root}/__mock__/health").status_code == 403
+        allowed = httpx.get(f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": server.admin_secret})
+        assert allowed.status_code == 200
+        assert get(server, "/account", "wacr_test_full").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_help_lists_the_options() -> None:
+    finished = run_mock_to_exit("--help")
+    assert finished.returncode == 0
+    for option in ("--seed", "--state-file", "--cors-origin", "--validate-responses", "--admin-secret", "--no-control"):
+        assert option in finished.stdout

@@ -1,0 +1,247 @@
+"""The contract document against the docs' facts, typed in here from the reference (not read from the spec).
+
+These lists come from ../shared/reference/wacr-api/; if the spec loses an operation,
+a scope or a documented message, a check here fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# The docs' sidebar: 43 operations (method, path).
+OPERATIONS = {
+    ("GET", "/account"), ("GET", "/account/usage"), ("GET", "/account/limits"),
+    ("POST", "/auth/send-otp"), ("POST", "/auth/resend"), ("POST", "/auth/verify"), ("POST", "/auth/status"),
+    ("GET", "/auth/templates"),
+    ("GET", "/comments/{mobile}"), ("POST", "/comments/{mobile}"),
+    ("GET", "/contacts"), ("POST", "/contacts"), ("GET", "/contacts/{id}"), ("PATCH", "/contacts/{id}"),
+    ("DELETE", "/contacts/{id}"), ("POST", "/contacts/batch"), ("DELETE", "/contacts/batch"),
+    ("GET", "/groups"), ("POST", "/groups"), ("GET", "/groups/{id}"), ("PATCH", "/groups/{id}"),
+    ("DELETE", "/groups/{id}"), ("POST", "/groups/{id}/contacts"), ("DELETE", "/groups/{id}/contacts"),
+    ("POST", "/messages/text"), ("POST", "/messages/template"), ("POST", "/messages/media"),
+    ("POST", "/messages/interactive"), ("GET", "/messages"), ("GET", "/messages/{id}"),
+    ("GET", "/sources"), ("POST", "/sources"), ("GET", "/sources/{id}"), ("PATCH", "/sources/{id}"),
+    ("DELETE", "/sources/{id}"),
+    ("GET", "/statuses"), ("POST", "/statuses"), ("GET", "/statuses/{id}"), ("PATCH", "/statuses/{id}"),
+    ("DELETE", "/statuses/{id}"),
+    ("GET", "/templates"), ("POST", "/templates/sync"), ("GET", "/templates/{id}"),
+}
+
+# Documented scopes (reference §1.4 of each file; D7 "Documented").
+DOCUMENTED_SCOPES = {
+    ("GET", "/account"): "account:read", ("GET", "/account/usage"): "account:read",
+    ("GET", "/account/limits"): "account:read",
+    ("POST", "/auth/send-otp"): "messages:send", ("POST", "/auth/resend"): "messages:send",
+    ("POST", "/auth/verify"): "messages:send", ("POST", "/auth/status"): "messages:send",
+    ("GET", "/auth/templates"): "templates:read",
+    ("GET", "/contacts"): "contacts:read", ("GET", "/contacts/{id}"): "contacts:read",
+    ("POST", "/contacts"): "contacts:write", ("PATCH", "/contacts/{id}"): "contacts:write",
+    ("POST", "/contacts/batch"): "contacts:write", ("DELETE", "/contacts/batch"): "contacts:delete",
+    ("GET", "/groups"): "groups:read", ("POST", "/groups"): "groups:write", ("PATCH", "/groups/{id}"): "groups:write",
+    ("POST", "/groups/{id}/contacts"): "groups:write", ("DELETE", "/groups/{id}/contacts"): "groups:write",
+    ("POST", "/messages/text"): "messages:send", ("POST", "/messages/template"): "messages:send",
+    ("POST", "/messages/media"): "messages:send", ("POST", "/messages/interactive"): "messages:send",
+    ("GET", "/messages"): "messages:read", ("GET", "/messages/{id}"): "messages:read",
+    ("POST", "/sources"): "sources:write", ("PATCH", "/sources/{id}"): "sources:write",
+    ("POST", "/statuses"): "statuses:write", ("PATCH", "/statuses/{id}"): "statuses:write",
+    ("GET", "/templates"): "templates:read", ("GET", "/templates/{id}"): "templates:read",
+    ("POST", "/templates/sync"): "templates:sync",
+}
+
+# Every documented validation message, per (operation, field) (reference "Validation Error Messages" tables).
+DOCUMENTED_MESSAGES = {
+    ("POST", "/auth/send-otp"): {
+        "phone": ["Phone number is required", "Phone number must be at least 10 digits",
+                  "Phone number can only contain digits, +, -, spaces, and parentheses"],
+        "template_name": ["Template name is required"],
+        "code": ["Authentication code is required"],
+    },
+    ("POST", "/auth/resend"): {"phone": ["Phone number is required"], "template_name": ["Template name is required"]},
+    ("POST", "/auth/verify"): {"phone": ["Phone number is required"], "code": ["Verification code is required"]},
+    ("POST", "/auth/status"): {"phone": ["Phone number is required"]},
+    ("POST", "/contacts"): {
+        "firstname": ["First name is required"],
+        "lastname": ["Last name is required"],
+        "phone": ["Phone number is required", "This phone number already exists"],
+        "email": ["This email address already exists"],
+        "type": ["Type must be either lead, customer, or guest"],
+        "source_id": ["The selected source does not exist or does not belong to your account"],
+        "status_id": ["The selected status does not exist or does not belong to your account"],
+    },
+    ("PATCH", "/contacts/{id}"): {
+        "phone": ["This phone number already exists"],
+        "email": ["This email address already exists"],
+        "type": ["Type must be either lead, customer, or guest"],
+        "source_id": ["The selected source does not exist or does not belong to your account"],
+        "status_id": ["The selected status does not exist or does not belong to your account"],
+    },
+    ("POST", "/groups"): {"name": ["Group name is required", "A group with this name already exists"]},
+    ("PATCH", "/groups/{id}"): {"name": ["Group name is required", "A group with this name already exists"]},
+    ("POST", "/groups/{id}/contacts"): {
+        "contact_ids": ["Contact IDs are required", "Contact IDs must be an array",
+                        "One or more contact IDs do not exist"],
+    },
+    ("DELETE", "/groups/{id}/contacts"): {"contact_ids": ["Contact IDs are required", "Contact IDs must be an array"]},
+    ("POST", "/sources"): {"name": ["Source name is required", "A source with this name already exists"]},
+    ("PATCH", "/sources/{id}"): {"name": ["Source name is required", "A source with this name already exists"]},
+    ("POST", "/statuses"): {
+        "name": ["Status name is required", "A status with this name already exists"],
+        "color": ["Color must be a valid hex color code (e.g., #FF5733)"],
+    },
+    ("PATCH", "/statuses/{id}"): {
+        "name": ["Status name is required", "A status with this name already exists"],
+        "color": ["Color must be a valid hex color code (e.g., #FF5733)"],
+    },
+}
+
+# Documented success messages.
+DOCUMENTED_SUCCESS = {
+    ("GET", "/account"): "Account information retrieved successfully",
+    ("GET", "/account/usage"): "Usage statistics retrieved successfully",
+    ("GET", "/account/limits"): "Plan limits retrieved successfully",
+    ("POST", "/auth/status"): "OTP status retrieved successfully",
+    ("POST", "/contacts"): "Contact created successfully",
+    ("PATCH", "/contacts/{id}"): "Contact updated successfully",
+    ("POST", "/groups"): "Group created successfully",
+    ("PATCH", "/groups/{id}"): "Group updated successfully",
+    ("POST", "/sources"): "Source created successfully",
+    ("PATCH", "/sources/{id}"): "Source updated successfully",
+    ("POST", "/statuses"): "Status created successfully",
+    ("PATCH", "/statuses/{id}"): "Status updated successfully",
+    ("POST", "/comments/{mobile}"): "Comment added successfully",
+}
+
+TAGS = {"Account", "Authentication (OTP)", "Comments", "Contacts", "Groups", "Messages", "Sources", "Statuses",
+        "Templates"}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+@pytest.fixture(scope="module")
+def resolved(raw):
+    from mockserver.spec import Spec
+
+    return Spec(raw)
+
+
+def operations(raw) -> dict[tuple[str, str], dict]:
+    return {
+        (method.upper(), path): item[method]
+        for path, item in raw["paths"].items()
+        for method in METHODS
+        if method in item
+    }
+
+
+def test_spec_validates_as_openapi_31():
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    document, _ = read_from_filename(str(SPEC_PATH))
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_the_43_documented_operations_are_present(raw):
+    assert set(operations(raw)) == OPERATIONS
+
+
+def test_every_operation_has_an_id_one_docs_tag_summary_and_description(raw):
+    ids = [op["operationId"] for op in operations(raw).values()]
+    assert len(ids) == len(set(ids)) == 43
+    for key, op in operations(raw).items():
+        assert len(op["tags"]) == 1 and op["tags"][0] in TAGS, key
+        assert op.get("summary") and op.get("description"), key
+        assert op.get("x-provenance"), key
+
+
+def test_every_operation_but_comments_requires_a_scope(raw):
+    for key, op in operations(raw).items():
+        scopes = [s for requirement in op["security"] for s in requirement.get("bearerAuth", [])]
+        if key[1].startswith("/comments"):
+            assert scopes == [], key
+        else:
+            assert len(scopes) == 1, key
+            assert op.get("x-scope-provenance"), key
+
+
+def test_documented_scopes_are_the_ones_required(raw):
+    ops = operations(raw)
+    for key, scope in DOCUMENTED_SCOPES.items():
+        assert ops[key]["security"] == [{"bearerAuth": [scope]}], key
+        assert ops[key]["x-scope-provenance"].startswith("documented"), key
+
+
+def test_every_4xx_response_uses_the_shared_error_envelope(resolved):
+    envelope = resolved.schema("ErrorEnvelope")
+    comments = resolved.schema("CommentsError")
+    for op in resolved.operations.values():
+        for status, response in op.raw["responses"].items():
+            if not status.startswith("4"):
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            expected = comments if op.tag == "Comments" else envelope
+            assert schema == expected, f"{op.operation_id} {status}"
+
+
+def test_every_error_response_lists_its_codes_except_comments(resolved):
+    for op in resolved.operations.values():
+        if op.tag == "Comments":
+            continue
+        for status, response in op.raw["responses"].items():
+            if status.startswith(("4", "5")):
+                codes = response.get("x-error-codes")
+                assert codes, f"{op.operation_id} {status} lists no x-error-codes"
+                for entry in codes:
+                    assert entry["code"].isupper() and entry["provenance"], entry
+
+
+def test_every_documented_message_is_attached_to_its_field(resolved):
+    by_key = {(op.method, op.path): op for op in resolved.operations.values()}
+    for key, fields in DOCUMENTED_MESSAGES.items():
+        op = by_key[key]
+        for field, messages in fields.items():
+            attached = op.body_fields[field].messages
+            for message in messages:
+                rules = [rule for rule, text in attached.items() if text == message]
+                assert rules, f"{key} {field}: {message!r} missing from x-validation-messages {attached}"
+                assumed = op.body_fields[field].schema.get("x-assumed-messages") or []
+                assert not set(rules) & set(assumed), f"{key} {field}: documented {message!r} marked assumed"
+
+
+def test_documented_success_messages(resolved):
+    by_key = {(op.method, op.path): op for op in resolved.operations.values()}
+    for key, message in DOCUMENTED_SUCCESS.items():
+        assert by_key[key].raw["x-success-message"] == message, key
+
+
+def test_every_operation_has_a_request_and_a_response_example(resolved):
+    for op in resolved.operations.values():
+        success = op.raw["responses"][str(op.success_status)]
+        assert success["content"]["application/json"].get("examples"), op.operation_id
+        if "requestBody" in op.raw:
+            assert any(c.get("examples") for c in op.raw["requestBody"]["content"].values()), op.operation_id
+
+
+def test_create_operations_link_to_the_created_record(resolved):
+    for name in ("createContact", "createGroup", "createSource", "createStatus"):
+        links = resolved.operation(name).raw["responses"]["201"]["links"]
+        targets = {link["operationId"] for link in links.values()}
+        singular = name.removeprefix("create")
+        assert {f"get{singular}", f"update{singular}", f"delete{singular}"} <= targets, name
+    group_links = resolved.operation("createGroup").raw["responses"]["201"]["links"]
+    assert "addGroupContacts" in {link["operationId"] for link in group_links.values()}
+
+
+def test_request_schemas_compile_with_a_message_for_every_rule(resolved):
+    """Spec.__init__ compiles every request validator and refuses a rule without a message."""
+    assert len(resolved.operations) == 43
