@@ -79,6 +79,11 @@ def in_process_core():
     """The one in-process mock of this test session (shared by the target and schemathesis)."""
     from mockserver.core import MockCore
 
+    fault = os.environ.get("WACR_MOCK_FAULT")
+    if fault:
+        from mockserver.faults import activate
+
+        activate(fault)
     return MockCore()
 
 

@@ -23,6 +23,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument("--admin-secret", default=None, help="require X-Mock-Admin-Secret on /__mock__ calls")
     p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
+    p.add_argument("--fault", default=None, help="seed a named bug, for testing test suites (see --list-faults)")
+    p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
 
@@ -33,6 +35,10 @@ def build(args: argparse.Namespace):
     from mockserver.persistence import attach_state_file
     from mockserver.spec import Spec
 
+    if args.fault:
+        from mockserver.faults import activate
+
+        activate(args.fault)
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
@@ -58,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     args = parser().parse_args(argv)
+    if args.list_faults:
+        from mockserver.faults import FAULTS
+
+        for fault in FAULTS.values():
+            print(f"{fault.name:32} {fault.area:15} {fault.description}")
+        return 0
     started = time.perf_counter()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     app = build(args)

@@ -37,7 +37,9 @@ def attach_state_file(core: MockCore, path: Path) -> None:
         try:
             load(core, path)
         except Exception as exc:  # noqa: BLE001  (any unreadable file is reported the same way)
-            raise SystemExit(f"wacr-mock: --state-file {path} cannot be read ({exc}); move it away to start fresh")
+            raise SystemExit(
+                f"wacr-mock: --state-file {path} cannot be read ({exc}); move it away to start fresh"
+            ) from None
     original = core.handle
 
     def handle_and_save(request: CoreRequest) -> CoreResponse:

@@ -7,7 +7,7 @@ naming the mismatch, so it cannot go unnoticed.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -23,7 +23,7 @@ class ResponseValidator:
         self.checked = 0
         self.violations: list[str] = []
 
-    @lru_cache(maxsize=None)  # noqa: B019  (one validator per operation and status, for the core's lifetime)
+    @cache  # noqa: B019  (one validator per operation and status, for the core's lifetime)
     def _validator(self, operation_id: str, status: int) -> Draft202012Validator | None:
         schema = self.spec.operation(operation_id).response_schemas.get(status)
         return Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None

@@ -27,7 +27,7 @@ class Route:
         if len(parts) != len(self.segments):
             return None
         params = {}
-        for segment, part in zip(self.segments, parts):
+        for segment, part in zip(self.segments, parts, strict=True):
             if segment.startswith("{"):
                 if not part:
                     return None

@@ -67,7 +67,7 @@ def send(ctx: Context, code: str) -> Reply:
     params = [code, str(expiry_minutes), *(ctx.body.get("additional_params") or [])]
     text = template["body_data"]
     for index, value in enumerate(params, start=1):
-        text = text.replace("{{%d}}" % index, str(value))
+        text = text.replace(f"{{{{{index}}}}}", str(value))
     sent = outbox.record(ctx, phone, contact, "template", text)
     now = ctx.now
     _, purpose = otp_key(ctx)

@@ -69,7 +69,7 @@ def send_template(ctx: Context) -> Reply:
         body[f"field_{body.get('otp_field_number') or 1}"] = "".join(secrets.choice("0123456789") for _ in range(6))
     text = template["body_data"]
     for n in range(1, template["body_params_count"] + 1):
-        text = text.replace("{{%d}}" % n, outbox.merge(str(body.get(f"field_{n}", "")), contact))
+        text = text.replace(f"{{{{{n}}}}}", outbox.merge(str(body.get(f"field_{n}", "")), contact))
     sent = outbox.record(ctx, phone, contact, "template", text)
     return Reply({**sent, "template_name": template["template_name"], "language": template["language"]})
 
