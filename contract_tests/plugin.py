@@ -250,11 +250,19 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     ops = set(getattr(item.config, "_wacr_current_ops", set()))
     for marker in item.iter_markers("operation"):
         ops.update(marker.args)
-    stats = item.config._wacr_stats
-    for operation_id in ops:
-        stats[operation_id][0] += 1
-        if report.failed:
-            stats[operation_id][1] += 1
+    # Travels with the report, so pytest-xdist workers' checks are counted by the controller too.
+    report.user_properties.append(("wacr_operations", sorted(ops)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" or not _CONFIG:
+        return
+    stats = _CONFIG[-1]._wacr_stats
+    for name, value in report.user_properties:
+        if name == "wacr_operations":
+            for operation_id in value:
+                stats[operation_id][0] += 1
+                stats[operation_id][1] += int(report.failed)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -44,6 +44,11 @@ def build_config(max_examples: int) -> SchemathesisConfig:
                 "with-security-parameters": False,
             },
             "checks": CHECKS,
+            # Batch Create Contacts answers 200 and lists a failing item in `data.errors` unless
+            # `options.continue_on_error` is false (openapi.yaml), so an invalid item is not a refused request.
+            "operations": [
+                {"include-operation-id": "batchCreateContacts", "checks": {"negative_data_rejection": {"enabled": False}}},
+            ],
             "phases": {
                 "examples": {"enabled": True},
                 "coverage": {"enabled": True},

@@ -93,7 +93,8 @@ class Tenant:
 
     def get(self, collection: str, record_id: Any) -> dict | None:
         if isinstance(record_id, str):
-            if not record_id.isdigit():
+            # ASCII digits only: "²" or "٣" pass str.isdigit() but are not ids (D6: non-numeric is a 404).
+            if not (record_id.isascii() and record_id.isdigit()):
                 return None
             record_id = int(record_id)
         return self.records[collection].get(record_id)

@@ -110,25 +110,36 @@ def batch_create_contacts(ctx: Context) -> Reply:
     items = ctx.body["contacts"]
     options = ctx.body.get("options") or {}
     skip_duplicates = options.get("skip_duplicates", False)
-    duplicate_message = ctx.op.ext("duplicate-message", "This phone number already exists")
+    item_fields = ctx.op.body_fields["contacts"].item_obj
+    phone_taken = item_fields.by_name("phone").message("unique")
+    email_taken = item_fields.by_name("email").message("unique")
     failures: dict[int, dict[str, list[str]]] = {}
     for key, messages in ctx.item_errors.items():
         _, index, field = key.split(".", 2)
         failures.setdefault(int(index), {})[field] = messages
-    seen: set[str] = set()
+    seen_phones: set[str] = set()
+    seen_emails: set[str] = set()
     to_create, skipped = [], []
     for index, item in enumerate(items):
-        if index in failures:
+        # An item failing only because its phone exists is a duplicate, which the options may skip.
+        existing_phone = failures.get(index) == {"phone": [phone_taken]}
+        if index in failures and not existing_phone:
             continue
         phone = clean_phone(str(item.get("phone", "")))
-        duplicate = phone in seen or find_by_phone(ctx.tenant, phone) is not None
-        if duplicate and skip_duplicates:
-            skipped.append({"index": index, "reason": "duplicate_phone", "data": item})
+        email = str(item.get("email") or "").lower()
+        if existing_phone or phone in seen_phones:
+            if skip_duplicates:
+                failures.pop(index, None)
+                skipped.append({"index": index, "reason": "duplicate_phone", "data": item})
+            else:
+                failures[index] = {"phone": [phone_taken]}
             continue
-        if duplicate:
-            failures[index] = {"phone": [duplicate_message]}
+        if email and email in seen_emails:
+            failures[index] = {"email": [email_taken]}
             continue
-        seen.add(phone)
+        seen_phones.add(phone)
+        if email:
+            seen_emails.add(email)
         to_create.append(item)
     if failures and options.get("continue_on_error", True) is False:
         raise ValidationFailed(
