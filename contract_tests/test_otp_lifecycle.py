@@ -155,8 +155,8 @@ class SlidingWindow:
 
     @classmethod
     def of(cls, op) -> SlidingWindow:
-        rule_ = op.ext("rate-limit")
-        return cls(rule_["calls"], rule_["per_seconds"])
+        limit = op.ext("rate-limit")
+        return cls(limit["calls"], limit["per_seconds"])
 
     def admit(self, key: str, now: int) -> int | None:
         """Counts a call at ``now``: None when admitted, else the seconds until a slot frees."""
@@ -267,7 +267,7 @@ class OtpLifecycle(RuleBasedStateMachine):
             return at
         digits, purpose = sorted(self.otps)[aim % len(self.otps)]
         style = spellings(at.digits).index(at.spelling)
-        return Address(digits, spellings(digits)[style], None if at.key[1] == purpose == DEFAULT_PURPOSE else purpose)
+        return Address(digits, spellings(digits)[style], at.purpose if at.key[1] == purpose else purpose)
 
     def expect_sent(self, response, at: Address, code: str, expiry: int | None) -> None:
         assert response.status_code == 200, describe(response)
@@ -329,7 +329,7 @@ def test_otp_lifecycle_follows_the_model(target, needs_control):
     )
 
 
-# --- the limiters, driven on purpose (the random walk reaches them only now and then) ----------
+# --- edges driven on purpose (the random walk reaches them only now and then) ------------------
 
 
 @pytest.fixture
@@ -338,34 +338,72 @@ def frozen_tenant(needs_control: Control, tenant) -> int:
     return freeze_clock(needs_control, tenant.tenant_id)
 
 
+@pytest.fixture
+def move(needs_control: Control, tenant, frozen_tenant):
+    """``move(seconds)``: advances the check's frozen tenant clock."""
+    return lambda seconds: needs_control.move_clock(tenant.tenant_id, advance_seconds=seconds)
+
+
+def windows(op) -> st.SearchStrategy[tuple[int, int, int]]:
+    """(first burst, gap in seconds, refused calls) for ``drive_window`` on ``op``'s ``x-rate-limit``."""
+    limit = op.ext("rate-limit")
+    return st.tuples(
+        st.integers(1, limit["calls"] - 1), st.integers(1, limit["per_seconds"] - 1), st.integers(1, 3)
+    )
+
+
+def drive_window(op, call, move, window: tuple[int, int, int]) -> None:
+    """Fills ``op``'s sliding window in two bursts ``gap`` seconds apart, is refused ``refused`` times, then
+    waits until exactly the first burst has left the window: exactly that many calls are admitted again.
+
+    ``call(None)`` must be admitted; ``call(n)`` must be a 429 with retry_after ``n``. Refused calls counted by
+    mistake would take the slots the first burst frees (D6).
+    """
+    limit = op.ext("rate-limit")
+    first, gap, refused = window
+    for burst, pause in ((first, gap), (limit["calls"] - first, 0)):
+        for _ in range(burst):
+            call(None)
+        move(pause)
+    for _ in range(refused):
+        call(limit["per_seconds"] - gap)
+    move(limit["per_seconds"] - gap)
+    for _ in range(first):
+        call(None)
+    call(gap)
+
+
 @pytest.mark.assumed
 @pytest.mark.sends
 @pytest.mark.rate_limits
 @pytest.mark.operation("sendOtp", "verifyOtp")
-def test_verify_limiter_is_per_phone_and_cleared_by_success(api, tenant, otp_template, needs_control, frozen_tenant):
-    """Verify admits 10 validated calls per minute per cleaned phone, whatever the purpose or the outcome; a
-    successful verify empties the counter; the 11th call is a 429 with retry_after, and refused calls do not count.
+def test_verify_limiter_is_per_phone_and_cleared_by_success(api, otp_template, move):
+    """Verify admits 10 validated calls per sliding minute per cleaned phone, whatever the purpose or outcome;
+    a successful verify empties the window; a refused call is a 429 with retry_after and is not counted.
 
-    Assumed (D10 limit, key and clearing; D6 refused calls; D4 details; D14 clock).
+    Assumed (D10 limit, key and clearing; the window slides as D11's; D6 refused calls; D4 details; D14 clock).
     """
-    limit = VERIFY.ext("rate-limit")
+    calls = VERIFY.ext("rate-limit")["calls"]
 
-    @given(before=st.integers(0, limit["calls"] - 1), code=CODES, style=st.integers(0, 2))
-    def check(before, code, style):
+    @given(before=st.integers(0, calls - 1), window=windows(VERIFY), code=CODES, style=st.integers(0, 2))
+    def check(before, window, code, style):
         phone = spellings(records.unique_phone())[style]
         sent = api.post("/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code})
         assert sent.status_code == 200, describe(sent)
         miss = {"phone": phone, "code": code, "purpose": "login"}  # no OTP for that purpose: counted all the same
+
+        def call(retry_after: int | None) -> None:
+            response = api.post("/auth/verify", json=miss, honour_429=False)
+            if retry_after is None:
+                expect_error(response, 422, "OTP_NOT_FOUND")
+            else:
+                expect_rate_limited(response, retry_after)
+
         for _ in range(before):
-            expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
+            call(None)
         verified = api.post("/auth/verify", json={"phone": phone, "code": code}, honour_429=False)
         assert verified.status_code == 200, describe(verified)
-        for _ in range(limit["calls"]):
-            expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
-        for _ in range(2):  # the second 429 shows the first was not counted
-            expect_rate_limited(api.post("/auth/verify", json=miss, honour_429=False), limit["per_seconds"])
-        needs_control.move_clock(tenant.tenant_id, advance_seconds=limit["per_seconds"])
-        expect_error(api.post("/auth/verify", json=miss, honour_429=False), 422, "OTP_NOT_FOUND")
+        drive_window(VERIFY, call, move, window)
 
     check()
 
@@ -374,29 +412,58 @@ def test_verify_limiter_is_per_phone_and_cleared_by_success(api, tenant, otp_tem
 @pytest.mark.sends
 @pytest.mark.rate_limits
 @pytest.mark.operation("sendOtp", "resendOtp")
-def test_resend_limiter_ignores_send_otp(api, tenant, otp_template, needs_control, frozen_tenant):
-    """Resend admits 3 calls per 5 minutes per cleaned phone; Send OTP neither counts nor is limited by it.
+def test_resend_limiter_ignores_send_otp(api, otp_template, move):
+    """Resend admits 3 calls per sliding 5 minutes per cleaned phone; a refused one is a 429 with retry_after and
+    is not counted; Send OTP neither counts nor is limited by it.
 
-    Assumed (D10; the 3-per-5-minutes limit itself is documented on Resend OTP; D4 details; D14 clock).
+    Assumed (D10; the 3-per-5-minutes limit itself is documented on Resend OTP; D6; D4 details; D14 clock).
     """
-    limit = RESEND.ext("rate-limit")
 
-    @given(sends=st.lists(st.integers(0, limit["calls"]), max_size=4), style=st.integers(0, 2), code=CODES)
-    def check(sends, style, code):
+    @given(window=windows(RESEND), interleave=st.booleans(), style=st.integers(0, 2), code=CODES)
+    def check(window, interleave, style, code):
         phone = spellings(records.unique_phone())[style]
-        send = {"phone": phone, "template_name": otp_template, "code": code}
-        resend = {"phone": phone, "template_name": otp_template}
-        for turn in range(limit["calls"] + 1):
-            for _ in range(sends.count(turn)):
-                assert api.post("/auth/send-otp", json=send).status_code == 200
-            response = api.post("/auth/resend", json=resend, honour_429=False)
-            if turn < limit["calls"]:
+
+        def call(retry_after: int | None) -> None:
+            if interleave:
+                send = {"phone": phone, "template_name": otp_template, "code": code}
+                assert api.post("/auth/send-otp", json=send, honour_429=False).status_code == 200
+            response = api.post("/auth/resend", json={"phone": phone, "template_name": otp_template}, honour_429=False)
+            if retry_after is None:
                 assert response.status_code == 200, describe(response)
             else:
-                expect_rate_limited(response, limit["per_seconds"])
-        assert api.post("/auth/send-otp", json=send, honour_429=False).status_code == 200
-        needs_control.move_clock(tenant.tenant_id, advance_seconds=limit["per_seconds"])
-        assert api.post("/auth/resend", json=resend, honour_429=False).status_code == 200
+                expect_rate_limited(response, retry_after)
+
+        drive_window(RESEND, call, move, window)
+
+    check()
+
+
+@pytest.mark.assumed
+@pytest.mark.sends
+@pytest.mark.operation("sendOtp", "verifyOtp", "checkOtpStatus")
+def test_expiry_boundary_and_check_order(api, otp_template, move):
+    """An OTP is live one second before ``expires_at`` and expired at it (status and verify agree); once expired,
+    a verify reports MAX_ATTEMPTS_EXCEEDED before OTP_EXPIRED when the attempts are used up.
+
+    Assumed (D10: expired when now >= expires_at, the check order; D14 clock).
+    """
+
+    @given(minutes=st.integers(1, 60), wrong=st.integers(0, MAX_ATTEMPTS), code=CODES)
+    def check(minutes, wrong, code):
+        phone = records.unique_phone()
+        sent = api.post(
+            "/auth/send-otp", json={"phone": phone, "template_name": otp_template, "code": code, "expiry_minutes": minutes}
+        )
+        assert sent.status_code == 200, describe(sent)
+        for attempt in range(1, wrong + 1):
+            response = api.post("/auth/verify", json={"phone": phone, "code": code + "1"})
+            expect_error(response, 422, "INVALID_CODE", {"attempts_remaining": MAX_ATTEMPTS - attempt})
+        for step, expired in ((minutes * 60 - 1, False), (1, True)):
+            move(step)
+            status = api.post("/auth/status", json={"phone": phone})
+            assert status.status_code == 200 and status.json()["data"]["is_expired"] is expired, describe(status)
+        verified = api.post("/auth/verify", json={"phone": phone, "code": code})
+        expect_error(verified, 422, "MAX_ATTEMPTS_EXCEEDED" if wrong == MAX_ATTEMPTS else "OTP_EXPIRED")
 
     check()
 
