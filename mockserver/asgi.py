@@ -26,7 +26,12 @@ DOCS_PAGE = """<!doctype html>
 <body><div id="ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui",
-  servers: [{url: window.location.origin + "/api/v2"}]});</script>
+  // "Try it out" calls this mock, whatever host and port the spec's server variable names.
+  requestInterceptor: (req) => {
+    const url = new URL(req.url, window.location.href);
+    if (url.pathname.startsWith("/api/v2")) req.url = window.location.origin + url.pathname + url.search;
+    return req;
+  }});</script>
 </body></html>"""
 
 

@@ -5,7 +5,8 @@
         mock.core.store  # the state, for assertions
 
 The pytest fixture ``wacr_respx`` does the same for one test; mark the test with
-``@pytest.mark.wacr_base_url("https://...")`` to change the URL.
+``@pytest.mark.wacr_base_url("https://...")`` to change the URL. Load it with
+``pytest_plugins = ["mockserver.respx_adapter"]`` in a conftest.py, which also registers the marker.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def wacr_mock(base_url: str = DEFAULT_BASE_URL, core: MockCore | None = None) ->
 
 try:
     import pytest
+
+    def pytest_configure(config: pytest.Config) -> None:
+        """Registers the marker when this module is loaded as a plugin (``pytest_plugins``)."""
+        config.addinivalue_line("markers", "wacr_base_url(url): base URL the wacr_respx fixture mocks")
 
     @pytest.fixture
     def wacr_respx(request: pytest.FixtureRequest) -> Iterator[RespxMock]:

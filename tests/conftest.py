@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,12 +190,3 @@ def server_tenant(server: MockServer, **options) -> dict:
     response = httpx.post(f"{server.root}/__mock__/tenants", json=options, headers=headers, timeout=30.0)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from mockserver import cli
 from tests.conftest import MockServer, run_mock_to_exit, start_mock
 
 SEED = """\
@@ -32,11 +34,18 @@ def get(server: MockServer, path: str, token: str, **params) -> httpx.Response:
         return http.get(path, params=params)
 
 
-def test_seed_file_adds_records_and_tenants(start_server, tmp_path: Path) -> None:
-    """A ``--seed`` YAML adds records to the demo tenant and creates tenants with their own tokens."""
-    fixtures = tmp_path / "fixtures.yaml"
+@pytest.fixture(scope="module")
+def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    fixtures = tmp_path_factory.mktemp("seed") / "fixtures.yaml"
     fixtures.write_text(SEED)
-    server = start_server("--seed", str(fixtures))
+    server = start_mock("--seed", str(fixtures))
+    yield server
+    server.stop()
+
+
+def test_seed_file_adds_records_and_tenants(seeded_server: MockServer) -> None:
+    """A ``--seed`` YAML adds records to the demo tenant and creates tenants with their own tokens."""
+    server = seeded_server
     demo = get(server, "/contacts", "wacr_test_full", search="Grace").json()["data"]
     assert [(c["firstname"], c["phone"], c["email"]) for c in demo] == [("Grace", "15550100001", "grace@example.com")]
     assert "Trade fair" in {s["name"] for s in get(server, "/sources", "wacr_test_full").json()["data"]}
@@ -51,13 +60,15 @@ def test_seed_file_adds_records_and_tenants(start_server, tmp_path: Path) -> Non
     assert get(server, "/sources", "wacr_seeded_second").status_code == 403  # only the scopes it was given
 
 
-def test_seed_survives_reset(start_server, tmp_path: Path) -> None:
+def test_seed_survives_reset(seeded_server: MockServer) -> None:
     """``POST /__mock__/reset`` returns to the seed, fixtures included."""
-    fixtures = tmp_path / "fixtures.yaml"
-    fixtures.write_text(SEED)
-    server = start_server("--seed", str(fixtures))
-    assert httpx.post(f"{server.root}/__mock__/reset").status_code == 200
-    assert get(server, "/contacts", "wacr_seeded_second").json()["meta"]["total"] == 1
+    with seeded_server.client() as http:
+        added = http.post("/groups", json={"name": "Added after start"})
+        assert added.status_code == 201
+    assert httpx.post(f"{seeded_server.root}/__mock__/reset").status_code == 200
+    groups = {g["name"] for g in get(seeded_server, "/groups", "wacr_test_full").json()["data"]}
+    assert groups == {"Newsletter"}
+    assert get(seeded_server, "/contacts", "wacr_seeded_second").json()["meta"]["total"] == 1
 
 
 @pytest.mark.parametrize(
@@ -71,18 +82,27 @@ def test_seed_survives_reset(start_server, tmp_path: Path) -> None:
     ],
     ids=["yaml-syntax", "not-a-mapping", "tenants-not-a-list", "token-without-value", "record-not-a-mapping"],
 )
-def test_bad_seed_file_refuses_to_start_with_a_clear_message(tmp_path: Path, content: str, says: str) -> None:
+def test_bad_seed_file_is_refused_with_a_clear_message(tmp_path: Path, content: str, says: str) -> None:
+    """In process (fast): building the app from the options exits with a message, not a traceback."""
     fixtures = tmp_path / "fixtures.yaml"
     fixtures.write_text(content)
+    with pytest.raises(SystemExit) as refused:
+        cli.build(cli.parser().parse_args(["--seed", str(fixtures)]))
+    assert str(refused.value).startswith("wacr-mock: a --seed file is not valid") and says in str(refused.value)
+
+
+def test_bad_seed_file_exits_non_zero(tmp_path: Path) -> None:
+    """The real command: exit status 1 and the message on stderr."""
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("tenants: [\n  {id: 1")
     finished = run_mock_to_exit("--seed", str(fixtures))
-    assert finished.returncode != 0
-    assert "wacr-mock: a --seed file is not valid" in finished.stderr and says in finished.stderr
-    assert "Traceback" not in finished.stderr
+    assert finished.returncode == 1
+    assert "wacr-mock: a --seed file is not valid" in finished.stderr and "Traceback" not in finished.stderr
 
 
-def test_missing_seed_file_refuses_to_start(tmp_path: Path) -> None:
-    finished = run_mock_to_exit("--seed", str(tmp_path / "absent.yaml"))
-    assert finished.returncode != 0 and "no such file" in finished.stderr and "Traceback" not in finished.stderr
+def test_missing_seed_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no such file"):
+        cli.build(cli.parser().parse_args(["--seed", str(tmp_path / "absent.yaml")]))
 
 
 def test_explicit_admin_secret_guards_the_control_api(start_server) -> None:
@@ -129,7 +149,6 @@ def test_binding_beyond_loopback_generates_an_admin_secret() -> None:
 
 
 def test_help_lists_the_options() -> None:
-    finished = run_mock_to_exit("--help")
-    assert finished.returncode == 0
+    text = cli.parser().format_help()
     for option in ("--seed", "--state-file", "--cors-origin", "--validate-responses", "--admin-secret", "--no-control"):
-        assert option in finished.stdout
+        assert option in text

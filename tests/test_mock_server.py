@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import httpx
 import pytest
@@ -76,10 +78,26 @@ def test_docs_swagger_ui_renders_openapi_3_1(mock_server: MockServer) -> None:
     assert "isOAS31" in bundle, "this Swagger UI has no OpenAPI 3.1 support"
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_docs_try_it_out_calls_this_mock(mock_server: MockServer) -> None:
+    """The page sends "Try it out" calls to its own origin, not to the spec's default host and port."""
+    page = httpx.get(f"{mock_server.root}/docs").text
+    interceptor = re.search(r"requestInterceptor: (\(req\) => \{.*?\n  \})", page, re.S)
+    assert interceptor, "the docs page has no requestInterceptor"
+    script = (
+        f"const window = {{location: {{origin: '{mock_server.root}', href: '{mock_server.root}/docs'}}}};\n"
+        f"const intercept = {interceptor.group(1)};\n"
+        "for (const url of ['http://127.0.0.1:8080/api/v2/contacts?page=2', '/openapi.yaml'])\n"
+        "  console.log(intercept({url}).url);\n"
+    )
+    finished = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=30)
+    assert finished.stdout.split() == [f"{mock_server.api}/contacts?page=2", "/openapi.yaml"], finished.stderr
+
+
 def test_openapi_yaml_is_the_contract(mock_server: MockServer) -> None:
     response = httpx.get(f"{mock_server.root}/openapi.yaml")
     assert response.status_code == 200 and "yaml" in response.headers["content-type"]
-    document = yaml.safe_load(response.text)
+    document = yaml.load(response.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     assert document["openapi"].startswith("3.1")
     operations = [op for item in document["paths"].values() for key, op in item.items() if key != "parameters"]
     assert len(operations) == 43

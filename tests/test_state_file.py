@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
+from mockserver import cli
 from tests.conftest import run_mock_to_exit, server_tenant
 
 
@@ -39,11 +41,25 @@ def test_a_refused_call_does_not_change_the_file(start_server, tmp_path: Path) -
     assert state.read_bytes() == before
 
 
-@pytest.mark.parametrize("content", [b"not a state file", b""], ids=["garbage", "empty"])
-def test_an_unreadable_state_file_refuses_to_start_and_is_kept(tmp_path: Path, content: bytes) -> None:
+def test_an_unreadable_state_file_refuses_to_start_and_is_kept(tmp_path: Path) -> None:
+    """The real command exits 1 with a message, and leaves the file as it was."""
+    state = tmp_path / "state.bin"
+    state.write_bytes(b"not a state file")
+    finished = run_mock_to_exit("--state-file", str(state))
+    assert finished.returncode == 1
+    assert f"--state-file {state} cannot be read" in finished.stderr and "Traceback" not in finished.stderr
+    assert state.read_bytes() == b"not a state file"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\x80\x04K\x01.", pickle.dumps({"format": 99, "store": None}), pickle.dumps(["not", "a", "dict"])],
+    ids=["empty", "another-pickle", "another-format", "not-a-mapping"],
+)
+def test_other_unreadable_state_files_are_refused_and_kept(tmp_path: Path, content: bytes) -> None:
+    """In process (fast): every unreadable file gives the same clear refusal."""
     state = tmp_path / "state.bin"
     state.write_bytes(content)
-    finished = run_mock_to_exit("--state-file", str(state))
-    assert finished.returncode != 0
-    assert f"--state-file {state} cannot be read" in finished.stderr and "Traceback" not in finished.stderr
+    with pytest.raises(SystemExit, match="cannot be read"):
+        cli.build(cli.parser().parse_args(["--state-file", str(state)]))
     assert state.read_bytes() == content
