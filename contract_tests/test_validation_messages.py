@@ -160,3 +160,37 @@ def test_valid_example_never_gets_the_required_message(api, tenant, case):
     response = send(api, tenant, case, contract.example_body(op).get(case.field))
     if response.status_code == 422 and response.json().get("error", {}).get("code") == "VALIDATION_ERROR":
         assert case.message not in field_errors(response).get(case.field, []), response.text
+
+
+def required_sets() -> list:
+    """Operations with two or more required body fields, and those fields."""
+    chosen = []
+    for op in contract.spec().operations.values():
+        names = [name for name, f in op.body_fields.items() if f.required and "required" in f.messages]
+        if len(names) >= 2:
+            marks = [pytest.mark.assumed, pytest.mark.operation(op.operation_id)]
+            if op.operation_id in SENDS:
+                marks.append(pytest.mark.sends)
+            chosen.append(pytest.param(op.operation_id, names, id=op.operation_id, marks=marks))
+    return chosen
+
+
+@pytest.mark.parametrize(("operation_id", "names"), required_sets())
+def test_every_failing_field_is_reported_at_once(api, tenant, operation_id, names):
+    """D4: all failing fields come in one 422, each with its own message; any subset of missing fields."""
+    op = contract.spec().operation(operation_id)
+    path = records.path_for(api, tenant, op.path)
+
+    @given(missing=st.sets(st.sampled_from(names), min_size=2))
+    def check(missing):
+        body = {k: v for k, v in contract.example_body(op).items() if k not in missing}
+        response = api.request(op.method, path, json=body)
+        assert response.status_code == 422, response.text
+        errors = field_errors(response)
+        assert missing <= set(errors), f"missing {sorted(missing)}, reported {sorted(errors)}"
+        for name in missing:
+            field = op.body_fields[name]
+            if contract.provenance_of(field, "required")[1]:
+                assert field.messages["required"] in errors[name], errors
+
+    check()
