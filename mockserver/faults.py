@@ -433,7 +433,7 @@ def _rate_limit_headers_missing() -> None:
     rewrite_responses(change)
 
 
-@fault("contact_phone_not_cleaned", "response shape", "contacts keep the phone as sent (+, spaces)")
+@fault("contact_phone_not_cleaned", "CRUD", "contacts keep the phone as sent (+, spaces)")
 def _contact_phone_not_cleaned() -> None:
     def create(original, ctx):
         reply = original(ctx)
