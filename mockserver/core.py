@@ -105,7 +105,8 @@ class Context:
         records = list(records)
         raw_filters = [(k, v) for k, v in self.raw_query if k.startswith("filter[")]
         predicates = listing.build_filters(op.ext("filters", {}), raw_filters, self.core.list_messages)
-        records = [r for r in records if all(p(r) for p in predicates)]
+        if predicates:
+            records = [r for r in records if all(p(r) for p in predicates)]
         term = self.query.get("search") or self.query.get("q")
         if term:
             records = listing.search_records(records, term, op.ext("search-fields", []))
@@ -359,16 +360,9 @@ class MockCore:
 
     def _taken(self, ctx: Context, check: ReferenceCheck) -> bool:
         own_id = ctx.record["id"] if ctx.record is not None else None
-        if check.field == "phone":
-            # Stored phones are already cleaned (D9), so the hot path compares strings only.
-            wanted = clean_phone(str(check.value))
-            same = wanted.__eq__
-        else:
-            wanted = str(check.value).lower()
-            same = lambda v: v is not None and str(v).lower() == wanted  # noqa: E731
-        return any(
-            same(r.get(check.field)) and r["id"] != own_id for r in ctx.tenant.table(check.collection).values()
-        )
+        # Stored phones are cleaned (D9); other unique values compare case-insensitively.
+        value = clean_phone(str(check.value)) if check.field == "phone" else str(check.value)
+        return bool(ctx.tenant.holders(check.collection, check.field, value) - {own_id})
 
     # --- answers ---------------------------------------------------------------------------
 

@@ -288,8 +288,8 @@ def _tenant_leak_list() -> None:
 @fault("update_clears_unsent_fields", "CRUD", "Update Contact blanks the optional fields it was not sent")
 def _update_clears_unsent_fields() -> None:
     def update(original, ctx):
-        for name in ("company", "city", "email"):
-            ctx.record[name] = ctx.body.get(name)
+        blanked = {name: ctx.body.get(name) for name in ("company", "city", "email")}
+        ctx.tenant.set_fields("contacts", ctx.record, blanked, ctx.now)
         return original(ctx)
 
     wrap_handler("updateContact", update)
@@ -298,7 +298,7 @@ def _update_clears_unsent_fields() -> None:
 @fault("group_delete_keeps_membership", "CRUD", "deleting a group leaves its id in contacts' group_id")
 def _group_delete_keeps_membership() -> None:
     def delete(original, ctx):
-        del ctx.tenant.table("groups")[ctx.record["id"]]
+        ctx.tenant.remove("groups", ctx.record["id"])
         from mockserver.core import Reply
 
         return Reply(None)
@@ -315,7 +315,7 @@ def _duplicate_phone_allowed() -> None:
 @fault("source_in_use_deleted", "CRUD", "a source still used by contacts can be deleted")
 def _source_in_use_deleted() -> None:
     def delete(original, ctx):
-        del ctx.tenant.table("sources")[ctx.record["id"]]
+        ctx.tenant.remove("sources", ctx.record["id"])
         from mockserver.core import Reply
 
         return Reply(None)
@@ -438,7 +438,8 @@ def _contact_phone_not_cleaned() -> None:
     def create(original, ctx):
         reply = original(ctx)
         raw = ctx.body["phone"]
-        ctx.tenant.table("contacts")[reply.data["id"]]["phone"] = raw
+        contact = ctx.tenant.table("contacts")[reply.data["id"]]
+        ctx.tenant.set_fields("contacts", contact, {"phone": raw}, ctx.now)
         reply.data["phone"] = raw
         return reply
 

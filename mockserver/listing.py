@@ -111,8 +111,11 @@ def _sort_key(field: str) -> Callable[[dict], tuple]:
 
 
 def sort_records(records: list[dict], sort: str) -> list[dict]:
+    parts = [p for p in sort.split(",") if p]
     ordered = sorted(records, key=lambda r: r["id"])
-    for part in reversed([p for p in sort.split(",") if p]):
+    if parts == ["id"]:
+        return ordered
+    for part in reversed(parts):
         descending = part.startswith("-")
         ordered.sort(key=_sort_key(part.lstrip("-")), reverse=descending)
     return ordered

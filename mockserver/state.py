@@ -87,6 +87,8 @@ class Tenant:
     otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
     limiters: dict[str, deque] = field(default_factory=dict)
     whatsapp_templates: list[dict] = field(default_factory=list)
+    # (collection, field) -> normalised value -> ids holding it; built on first use, kept by the writers below.
+    unique_index: dict[tuple[str, str], dict[Any, set[int]]] = field(default_factory=dict)
 
     def table(self, collection: str) -> dict[int, dict]:
         return self.records[collection]
@@ -110,13 +112,54 @@ class Tenant:
         record.setdefault("created_at", stamp)
         record.setdefault("updated_at", stamp)
         self.records[collection][record["id"]] = record
+        self._index_record(collection, record, add=True)
         return record
+
+    def set_fields(self, collection: str, record: dict, changes: dict, now: float) -> dict:
+        """Writes ``changes`` into a stored record and stamps ``updated_at``."""
+        self._index_record(collection, record, add=False)
+        record.update(changes)
+        record["updated_at"] = iso(now)
+        self._index_record(collection, record, add=True)
+        return record
+
+    def remove(self, collection: str, record_id: int) -> dict | None:
+        record = self.records[collection].pop(record_id, None)
+        if record is not None:
+            self._index_record(collection, record, add=False)
+        return record
+
+    def holders(self, collection: str, field_name: str, value: Any) -> set[int]:
+        """Ids of the records whose ``field_name`` equals ``value`` (strings compared case-insensitively)."""
+        key = (collection, field_name)
+        if key not in self.unique_index:
+            index: dict[Any, set[int]] = {}
+            for record in self.records[collection].values():
+                if record.get(field_name) is not None:
+                    index.setdefault(_normal(record[field_name]), set()).add(record["id"])
+            self.unique_index[key] = index
+        return self.unique_index[key].get(_normal(value), set())
+
+    def _index_record(self, collection: str, record: dict, add: bool) -> None:
+        for (indexed, field_name), index in self.unique_index.items():
+            value = record.get(field_name)
+            if indexed != collection or value is None:
+                continue
+            ids = index.setdefault(_normal(value), set())
+            if add:
+                ids.add(record["id"])
+            else:
+                ids.discard(record["id"])
 
     def find(self, collection: str, **where: Any) -> dict | None:
         for record in self.records[collection].values():
             if all(record.get(k) == v for k, v in where.items()):
                 return record
         return None
+
+
+def _normal(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def new_token_value() -> str:

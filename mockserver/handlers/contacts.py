@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from mockserver.clock import iso
 from mockserver.core import Context, Reply
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.handlers import handles, named
@@ -87,21 +86,19 @@ def get_contact(ctx: Context) -> Reply:
 
 @handles("updateContact")
 def update_contact(ctx: Context) -> Reply:
-    contact = ctx.record
-    for name in WRITABLE:
-        if name in ctx.body:
-            value = ctx.body[name]
-            contact[name] = clean_phone(value) if name == "phone" and value else value
+    changes = {name: ctx.body[name] for name in WRITABLE if name in ctx.body}
+    if changes.get("phone"):
+        changes["phone"] = clean_phone(changes["phone"])
     if "groups" in ctx.body:
-        contact["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
-    contact["updated_at"] = iso(ctx.now)
+        changes["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
+    contact = ctx.tenant.set_fields("contacts", ctx.record, changes, ctx.now)
     return Reply(present(ctx.tenant, contact, "groups"))
 
 
 @handles("deleteContact")
 def delete_contact(ctx: Context) -> Reply:
     """Messages of a deleted contact stay (D13)."""
-    del ctx.tenant.table("contacts")[ctx.record["id"]]
+    ctx.tenant.remove("contacts", ctx.record["id"])
     return Reply(None)
 
 
@@ -160,10 +157,6 @@ def batch_create_contacts(ctx: Context) -> Reply:
 
 @handles("batchDeleteContacts")
 def batch_delete_contacts(ctx: Context) -> Reply:
-    table = ctx.tenant.table("contacts")
     ids = ctx.body["ids"]
-    deleted = 0
-    for contact_id in dict.fromkeys(ids):
-        if table.pop(contact_id, None) is not None:
-            deleted += 1
+    deleted = sum(1 for contact_id in dict.fromkeys(ids) if ctx.tenant.remove("contacts", contact_id) is not None)
     return Reply({"summary": {"total": len(ids), "deleted": deleted, "failed": len(ids) - deleted}})

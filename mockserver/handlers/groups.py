@@ -1,6 +1,5 @@
 """Groups: named contact groups; membership lives on each contact's ``group_id`` list."""
 
-from mockserver.clock import iso
 from mockserver.core import Context, Reply
 from mockserver.handlers import handles, named
 
@@ -11,25 +10,25 @@ named.register("groups", ("name",), "Group")
 def delete_group(ctx: Context) -> Reply:
     """Deleting a group removes its id from every contact (D13)."""
     group_id = ctx.record["id"]
-    stamp = iso(ctx.now)
-    for contact in ctx.tenant.table("contacts").values():
+    for contact in list(ctx.tenant.table("contacts").values()):
         if group_id in contact["group_id"]:
-            contact["group_id"] = [g for g in contact["group_id"] if g != group_id]
-            contact["updated_at"] = stamp
-    del ctx.tenant.table("groups")[group_id]
+            set_membership(ctx, contact, [g for g in contact["group_id"] if g != group_id])
+    ctx.tenant.remove("groups", group_id)
     return Reply(None)
+
+
+def set_membership(ctx: Context, contact: dict, group_ids: list[int]) -> None:
+    ctx.tenant.set_fields("contacts", contact, {"group_id": group_ids}, ctx.now)
 
 
 @handles("addGroupContacts")
 def add_group_contacts(ctx: Context) -> Reply:
     group_id = ctx.record["id"]
     added = 0
-    stamp = iso(ctx.now)
     for contact_id in dict.fromkeys(ctx.body["contact_ids"]):
         contact = ctx.tenant.get("contacts", contact_id)
         if group_id not in contact["group_id"]:
-            contact["group_id"] = contact["group_id"] + [group_id]
-            contact["updated_at"] = stamp
+            set_membership(ctx, contact, contact["group_id"] + [group_id])
             added += 1
     return Reply({"group_id": group_id, "contacts_added": added})
 
@@ -38,11 +37,9 @@ def add_group_contacts(ctx: Context) -> Reply:
 def remove_group_contacts(ctx: Context) -> Reply:
     group_id = ctx.record["id"]
     removed = 0
-    stamp = iso(ctx.now)
     for contact_id in dict.fromkeys(ctx.body["contact_ids"]):
         contact = ctx.tenant.get("contacts", contact_id)
         if contact is not None and group_id in contact["group_id"]:
-            contact["group_id"] = [g for g in contact["group_id"] if g != group_id]
-            contact["updated_at"] = stamp
+            set_membership(ctx, contact, [g for g in contact["group_id"] if g != group_id])
             removed += 1
     return Reply({"group_id": group_id, "contacts_removed": removed})

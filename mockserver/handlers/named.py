@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from mockserver.clock import iso
 from mockserver.core import Context, Reply
 
 
@@ -15,13 +14,9 @@ def create(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
     return Reply(public(ctx.tenant.insert(collection, values, ctx.now)))
 
 
-def update(ctx: Context, fields: tuple[str, ...]) -> Reply:
-    record = ctx.record
-    for name in fields:
-        if name in ctx.body:
-            record[name] = ctx.body[name]
-    record["updated_at"] = iso(ctx.now)
-    return Reply(public(record))
+def update(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
+    changes = {name: ctx.body[name] for name in fields if name in ctx.body}
+    return Reply(public(ctx.tenant.set_fields(collection, ctx.record, changes, ctx.now)))
 
 
 def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
@@ -36,7 +31,7 @@ def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
             from mockserver.errors import ValidationFailed
 
             raise ValidationFailed({rule["details_field"]: [rule["message"].format(count=count)]})
-    del ctx.tenant.table(collection)[ctx.record["id"]]
+    ctx.tenant.remove(collection, ctx.record["id"])
     return Reply(None)
 
 
@@ -48,5 +43,5 @@ def register(collection: str, fields: tuple[str, ...], singular: str) -> None:
     handles(f"list{plural}")(lambda ctx: ctx.list_reply(ctx.tenant.table(collection).values(), public))
     handles(f"create{singular}")(lambda ctx: create(ctx, collection, fields))
     handles(f"get{singular}")(lambda ctx: Reply(public(ctx.record)))
-    handles(f"update{singular}")(lambda ctx: update(ctx, fields))
+    handles(f"update{singular}")(lambda ctx: update(ctx, collection, fields))
     handles(f"delete{singular}")(lambda ctx: delete_unless_in_use(ctx, collection))

@@ -43,5 +43,5 @@ def sync_templates(ctx: Context) -> Reply:
             updated += 1
     gone = [r["id"] for r in table.values() if r["template_id"] not in remote_ids]
     for record_id in gone:
-        del table[record_id]
+        tenant.remove("templates", record_id)
     return Reply({"total": len(tenant.whatsapp_templates), "created": created, "updated": updated, "deleted": len(gone)})
