@@ -151,7 +151,10 @@ def create_tenant(store: Store, options: dict[str, Any] | None = None, name: str
     status = tenant.insert("statuses", {"name": "New Lead", "color": "#2E86DE"}, now)
     tenant.settings.setdefault("default_source_id", source["id"])
     tenant.settings.setdefault("default_status_id", status["id"])
-    tenant.whatsapp_templates = [dict(t) for t in DEFAULT_WHATSAPP_TEMPLATES]
+    # Each tenant has its own WhatsApp Business account, so its own template ids.
+    tenant.whatsapp_templates = [
+        {**t, "template_id": str(int(t["template_id"]) + tenant_id * 1000)} for t in DEFAULT_WHATSAPP_TEMPLATES
+    ]
     for definition in tenant.whatsapp_templates:
         tenant.insert("templates", template_record(definition, now), now)
     store.tenants[tenant_id] = tenant
