@@ -155,16 +155,21 @@ def needs_control(control: Control | None) -> Control:
     return control
 
 
-@pytest.fixture
-def tenant(request: pytest.FixtureRequest, control: Control | None) -> TenantHandle:
-    """A fresh tenant per check when the target has control; else the --token tenant."""
+def new_tenant(request: pytest.FixtureRequest, control: Control | None) -> TenantHandle:
+    """A fresh tenant when the target has control; else the --token tenant (or a skip saying so)."""
     if control is not None:
         # A roomy per-token limit: only the rate-limit checks exhaust limits, on their own tokens.
-        return control.new_tenant(rate_limit_per_minute=1_000_000)
+        return control.new_tenant(rate_limit_per_minute=100_000_000)
     token = request.config.getoption("--token")
     if not token:
         pytest.skip("needs --token (a full-scope token) on a target without the control API")
     return TenantHandle(token)
+
+
+@pytest.fixture
+def tenant(request: pytest.FixtureRequest, control: Control | None) -> TenantHandle:
+    """A fresh tenant per check when the target has control; else the --token tenant."""
+    return new_tenant(request, control)
 
 
 @pytest.fixture

@@ -78,12 +78,7 @@ def error_code_is_listed(ctx, response, case) -> bool | None:
 
 @pytest.fixture(scope="session")
 def fuzz_tenant(control: Control | None, request: pytest.FixtureRequest) -> TenantHandle:
-    if control is not None:
-        return control.new_tenant(rate_limit_per_minute=100_000_000)
-    token = request.config.getoption("--token")
-    if not token:
-        pytest.skip("needs --token (a full-scope token) on a target without the control API")
-    return TenantHandle(token)
+    return plugin.new_tenant(request, control)
 
 
 def load_schema():

@@ -30,27 +30,7 @@ SCHEMA_RULES = (
     "maxItems",
     "items",
 )
-ALLOWED_KEYWORDS = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "items",
-        "minLength",
-        "maxLength",
-        "pattern",
-        "format",
-        "enum",
-        "minimum",
-        "maximum",
-        "minItems",
-        "maxItems",
-        "default",
-        "description",
-        "examples",
-        "title",
-    }
-)
+ALLOWED_KEYWORDS = frozenset(SCHEMA_RULES) | {"properties", "required", "default", "description", "examples", "title"}
 STATEFUL_RULES = ("unique", "exists")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -21,25 +21,25 @@ def set_membership(ctx: Context, contact: dict, group_ids: list[int]) -> None:
     ctx.tenant.set_fields("contacts", contact, {"group_id": group_ids}, ctx.now)
 
 
-@handles("addGroupContacts")
-def add_group_contacts(ctx: Context) -> Reply:
+def change_membership(ctx: Context, join: bool) -> int:
+    """Adds or removes the listed contacts; returns how many actually changed (documented counting)."""
     group_id = ctx.record["id"]
-    added = 0
+    changed = 0
     for contact_id in dict.fromkeys(ctx.body["contact_ids"]):
         contact = ctx.tenant.get("contacts", contact_id)
-        if group_id not in contact["group_id"]:
-            set_membership(ctx, contact, contact["group_id"] + [group_id])
-            added += 1
-    return Reply({"group_id": group_id, "contacts_added": added})
+        if contact is None or (group_id in contact["group_id"]) == join:
+            continue
+        others = [g for g in contact["group_id"] if g != group_id]
+        set_membership(ctx, contact, others + [group_id] if join else others)
+        changed += 1
+    return changed
+
+
+@handles("addGroupContacts")
+def add_group_contacts(ctx: Context) -> Reply:
+    return Reply({"group_id": ctx.record["id"], "contacts_added": change_membership(ctx, join=True)})
 
 
 @handles("removeGroupContacts")
 def remove_group_contacts(ctx: Context) -> Reply:
-    group_id = ctx.record["id"]
-    removed = 0
-    for contact_id in dict.fromkeys(ctx.body["contact_ids"]):
-        contact = ctx.tenant.get("contacts", contact_id)
-        if contact is not None and group_id in contact["group_id"]:
-            set_membership(ctx, contact, [g for g in contact["group_id"] if g != group_id])
-            removed += 1
-    return Reply({"group_id": group_id, "contacts_removed": removed})
+    return Reply({"group_id": ctx.record["id"], "contacts_removed": change_membership(ctx, join=False)})
