@@ -85,3 +85,16 @@ def test_errors_come_back_as_the_api_sends_them(wacr_respx: RespxMock) -> None:
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert httpx.get(f"{DEFAULT_BASE_URL}/api/v2/account").status_code == 401
+
+
+def test_every_operation_works_through_respx() -> None:
+    """All 43 operations answer through the respx adapter as they do over HTTP (the shared walkthrough)."""
+    from tests.walkthrough import walk_every_operation
+
+    core = MockCore(validate_responses=True)
+    with wacr_mock(core=core), httpx.Client(base_url=f"{DEFAULT_BASE_URL}/api/v2", headers=AUTH) as http:
+        responses = walk_every_operation(http)
+    assert len(responses) == 43
+    assert {r.status_code for r in responses.values()} <= {200, 201}
+    assert core.response_validator.checked >= 43
+    assert core.response_validator.violations == []
