@@ -214,10 +214,11 @@ class MockCore:
         tenant = self.store.tenants[token.tenant_id]
         clock = self.store.clock_of(tenant)
         now = clock.now()
-        limit_headers: dict[str, str] = {}
+        fault = self.faults.get(op.operation_id)
+        counted = False
         try:
-            limit_headers = self._count_request(token, now)
-            fault = self.faults.get(op.operation_id)
+            self._count_request(token, now)
+            counted = True
             if fault is not None:
                 self._apply_fault(fault, op)
             missing_scope = next((s for s in op.scopes if not token.allows(s)), None)
@@ -228,15 +229,17 @@ class MockCore:
             ctx = Context(self, op, tenant, token, match.params, {}, request.query, body, record, request.origin)
             self._validate(ctx, request.query)
             reply = self.handlers[op.operation_id](ctx)
+            response = self._success(op, reply, request_id, now, comments)
         except ApiError as error:
             response = self._error_response(
                 error.status, error.code, error.message, request_id, error.details, comments, now
             )
             response.headers.update(error.headers)
-            response.headers.update(limit_headers)
-            return response, op, tenant
-        response = self._success(op, reply, request_id, now, comments)
-        response.headers.update(limit_headers)
+        if counted:
+            # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
+            limit = token.rate_limit_per_minute
+            response.headers["X-RateLimit-Limit"] = str(limit)
+            response.headers["X-RateLimit-Remaining"] = str(max(0, limit - len(token.window)))
         if fault is not None:
             response.delay_seconds = fault.get("delay_ms", 0) / 1000
         return response, op, tenant
@@ -249,7 +252,8 @@ class MockCore:
             return None
         return self.store.tokens.get(value.strip())
 
-    def _count_request(self, token: Token, now: float) -> dict[str, str]:
+    def _count_request(self, token: Token, now: float) -> None:
+        """Counts the request in the token's sliding 60 s window, or raises the 429 (D11)."""
         window = token.window
         while window and window[0] <= now - 60:
             window.popleft()
@@ -259,7 +263,6 @@ class MockCore:
             error.headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0"})
             raise error
         window.append(now)
-        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - len(window))}
 
     def _apply_fault(self, fault: dict, op: Operation) -> None:
         if fault.get("times") is not None:
