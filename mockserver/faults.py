@@ -100,34 +100,29 @@ def _otp_wrong_code_not_counted() -> None:
     wrap_handler("verifyOtp", verify)
 
 
-@fault("otp_not_consumed", "OTP", "a verified OTP can be verified again")
-def _otp_not_consumed() -> None:
+def keep_otp_through(operation_id: str) -> None:
+    """After a successful call of ``operation_id``, the OTP stored before it is put back."""
     from mockserver.handlers import auth
 
-    def verify(original, ctx):
+    def around(original, ctx):
         key = auth.otp_key(ctx)
-        otp = ctx.tenant.otps.get(key)
+        before = ctx.tenant.otps.get(key)
         reply = original(ctx)
-        if otp is not None:
-            ctx.tenant.otps[key] = otp
+        if before is not None:
+            ctx.tenant.otps[key] = before
         return reply
 
-    wrap_handler("verifyOtp", verify)
+    wrap_handler(operation_id, around)
+
+
+@fault("otp_not_consumed", "OTP", "a verified OTP can be verified again")
+def _otp_not_consumed() -> None:
+    keep_otp_through("verifyOtp")
 
 
 @fault("otp_resend_keeps_old_code", "OTP", "resend sends a new code but the previous one stays valid")
 def _otp_resend_keeps_old_code() -> None:
-    from mockserver.handlers import auth
-
-    def resend(original, ctx):
-        key = auth.otp_key(ctx)
-        old = ctx.tenant.otps.get(key)
-        reply = original(ctx)
-        if old is not None:
-            ctx.tenant.otps[key] = old
-        return reply
-
-    wrap_handler("resendOtp", resend)
+    keep_otp_through("resendOtp")
 
 
 @fault("otp_status_counts_attempt", "OTP", "Check OTP Status uses up an attempt")
