@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from mockserver.routing import Router
 from mockserver.spec import Operation, Spec
@@ -37,6 +37,56 @@ def operation_for(method: str, path: str) -> str | None:
     return op.operation_id if op else None
 
 
+# --- provenance tiers ------------------------------------------------------------------------
+#
+# Every rule, field and error entry of the spec has one provenance (docs/spec-conventions.md):
+#   documented (<docs page>)   the published docs say it          -> checked at every level
+#   assumed (Dn)               a decision in docs/decisions.md    -> checked at --contract-level all
+#   mock (<why>)               the mock's own choice (D19)        -> never checked
+Tier = Literal["documented", "decided", "mock"]
+
+
+def tier_of(provenance: str | None) -> Tier:
+    """The tier of a provenance string; an unmarked item is documented."""
+    text = (provenance or "documented").strip().lower()
+    if text.startswith("documented"):
+        return "documented"
+    if text.startswith("mock"):
+        return "mock"
+    return "decided"
+
+
+def rule_tier(schema: dict, rule: str) -> Tier:
+    """The tier of one rule of a request field or query parameter schema.
+
+    ``x-rule-provenance`` names the rules that are not documented; ``type`` and
+    ``items`` fall back to the spec's ``x-implicit-rules`` (D5).
+    """
+    named = schema.get("x-rule-provenance") or {}
+    if rule in named:
+        return tier_of(named[rule])
+    if rule in (schema.get("x-assumed-rules") or ()):
+        return "decided"
+    implicit = spec().document.get("x-implicit-rules") or {}
+    if rule in implicit:
+        return tier_of(implicit[rule])
+    return "decided" if rule in ("type", "items") else "documented"
+
+
+def entry_tier(entry: dict) -> Tier:
+    """The tier of an ``x-error-codes`` entry."""
+    return tier_of(entry.get("provenance"))
+
+
+def tier_marks(tier: Tier) -> list:
+    """The pytest provenance marker of a check resting on ``tier`` (a mock's choice is never a check)."""
+    import pytest
+
+    if tier == "mock":
+        raise ValueError("a check never rests on a mock's choice (D19)")
+    return [pytest.mark.documented if tier == "documented" else pytest.mark.assumed]
+
+
 def all_scopes() -> list[str]:
     return sorted({scope for op in spec().operations.values() for scope in op.scopes})
 
@@ -49,33 +99,36 @@ class RuleCase:
     field: str
     rule: str
     message: str
-    rule_documented: bool
+    tier: Tier
     message_documented: bool
 
     @property
     def documented(self) -> bool:
-        return self.rule_documented
+        return self.tier == "documented"
 
     @property
     def id(self) -> str:
         return f"{self.operation_id}.{self.field}.{self.rule}"
 
 
-def provenance_of(validator: FieldValidator, rule: str) -> tuple[bool, bool]:
-    schema = validator.schema
-    rule_documented = rule != "type" and rule not in (schema.get("x-assumed-rules") or ())
-    message_documented = rule not in (schema.get("x-assumed-messages") or ())
-    return rule_documented, message_documented
+def message_documented(schema: dict, rule: str) -> bool:
+    """Whether the docs give the wording of a rule's message (else D15: only its presence is checked)."""
+    return rule not in (schema.get("x-assumed-messages") or ())
 
 
 def rule_cases(kinds: tuple[str, ...] = SCHEMA_RULES) -> Iterator[RuleCase]:
-    """Every (operation, top-level body field, schema rule) the spec gives a message for."""
+    """Every (operation, top-level body field, schema rule) the spec gives a message for.
+
+    Rules that are the mock's choice (D19) are left out: no implementation is judged by them.
+    """
     for op in spec().operations.values():
         for name, validator in op.body_fields.items():
             for rule, message in validator.messages.items():
                 if rule in kinds and rule_applies(validator, rule):
-                    rule_documented, message_documented = provenance_of(validator, rule)
-                    yield RuleCase(op.operation_id, name, rule, message, rule_documented, message_documented)
+                    tier = rule_tier(validator.schema, rule)
+                    if tier != "mock":
+                        yield RuleCase(op.operation_id, name, rule, message, tier,
+                                       message_documented(validator.schema, rule))
 
 
 def rule_applies(validator: FieldValidator, rule: str) -> bool:

@@ -8,7 +8,11 @@ Loaded by the repository's root ``conftest.py``. Options:
 --limited-token TOKEN   a valid token with no scopes, for the 403 checks on such targets
 --otp-template NAME     an APPROVED AUTHENTICATION template, for targets without control
 --contract-level LEVEL  documented: only checks resting on the docs; all (default): decisions too
---allow-send            let checks send WhatsApp messages through a live server
+--allow-send            let checks send WhatsApp messages through a live server without control
+--no-send               never send, whatever the target
+
+A target that answers the control API (D14) is a simulation: nothing it is sent
+reaches WhatsApp, so checks that send run there by default.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from functools import lru_cache
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract
+from contract_tests import contract, in_process
 from contract_tests.target import Control, Target, TenantHandle
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
@@ -63,7 +66,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-level", choices=("documented", "all"), default="all",
                     help="documented: run only the checks that rest on the published docs")
     group.addoption("--allow-send", action="store_true",
-                    help="allow checks that send WhatsApp messages through a live server")
+                    help="allow checks that send WhatsApp messages through a live server without the control API"
+                    " (a target that answers the control API is a simulation, and is sent to by default)")
+    group.addoption("--no-send", action="store_true",
+                    help="never run a check that sends a WhatsApp message, whatever the target")
 
 
 _CONFIG: list[pytest.Config] = []
@@ -74,23 +80,10 @@ def current_config() -> pytest.Config:
     return _CONFIG[-1]
 
 
-@lru_cache(maxsize=1)
-def in_process_core():
-    """The one in-process mock of this test session (shared by the target and schemathesis)."""
-    from mockserver.core import MockCore
-
-    fault = os.environ.get("WACR_MOCK_FAULT")
-    if fault:
-        from mockserver.faults import activate
-
-        activate(fault)
-    return MockCore()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG.append(config)
     config.addinivalue_line("markers", "operation(id, ...): operations a check exercises (for the summary)")
-    config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (needs --allow-send on a live server)")
+    config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (a live server without control needs --allow-send)")
     config.addinivalue_line("markers", "rate_limits: the check exhausts rate limits on purpose")
     config._wacr_stats = defaultdict(lambda: [0, 0])  # operationId -> [checks run, failed]
 
@@ -120,9 +113,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if base_url:
         live = Target(base_url.rstrip("/"), honour_retry_after=True)
     else:
-        from mockserver.transport import MockTransport
-
-        live = Target(IN_PROCESS_URL, transport=MockTransport(in_process_core()))
+        live = Target(IN_PROCESS_URL, transport=in_process.transport())
     live.on_request = _recorder(request.config)
     yield live
     live.close()
@@ -143,9 +134,27 @@ def is_live(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--base-url"))
 
 
+CONTROL_AVAILABLE = pytest.StashKey[bool]()
+
+
 @pytest.fixture(scope="session")
-def control(target: Target) -> Control | None:
-    return Control(target) if Control.available(target) else None
+def control(request: pytest.FixtureRequest, target: Target) -> Control | None:
+    available = Control.available(target)
+    request.config.stash[CONTROL_AVAILABLE] = available
+    return Control(target) if available else None
+
+
+def send_refusal(config: pytest.Config, control_available: bool) -> str | None:
+    """Why a check that sends a WhatsApp message may not run here, or None when it may.
+
+    Against a target with the control API nothing reaches WhatsApp; a live server without it
+    needs --allow-send; --no-send forbids sending everywhere.
+    """
+    if config.getoption("--no-send"):
+        return "sends a WhatsApp message, and --no-send forbids it"
+    if control_available or not config.getoption("--base-url") or config.getoption("--allow-send"):
+        return None
+    return "sends a WhatsApp message through a live server without the control API: pass --allow-send"
 
 
 @pytest.fixture
@@ -210,8 +219,9 @@ def otp_template(request: pytest.FixtureRequest, api: Api) -> str:
 def _send_guard(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("sends") is None:
         return
-    if request.config.getoption("--base-url") and not request.config.getoption("--allow-send"):
-        pytest.skip("sends WhatsApp messages through a live server: pass --allow-send")
+    refusal = send_refusal(request.config, request.getfixturevalue("control") is not None)
+    if refusal:
+        pytest.skip(refusal)
 
 
 class Api:

@@ -57,11 +57,12 @@ def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
 
 def chat_mobile(api) -> str:
     """A mobile with a chat conversation: one text message creates it (D12)."""
-    from contract_tests.plugin import current_config
+    from contract_tests.plugin import CONTROL_AVAILABLE, current_config, send_refusal
 
     config = current_config()
-    if config.getoption("--base-url") and not config.getoption("--allow-send"):
-        pytest.skip("needs a chat, which only sending a WhatsApp message creates: pass --allow-send")
+    refusal = send_refusal(config, config.stash.get(CONTROL_AVAILABLE, False))
+    if refusal:
+        pytest.skip(f"needs a chat, which only sending a WhatsApp message creates; {refusal}")
     phone = unique_phone()
     response = api.post("/messages/text", json={"phone": phone, "message": "Hello from the contract suite"})
     assert response.status_code == 200, response.text

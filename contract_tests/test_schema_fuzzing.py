@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 
-from contract_tests import contract, plugin
+from contract_tests import contract, in_process, plugin
 from contract_tests.target import Control, TenantHandle
 from mockserver.spec import default_spec_path
 
@@ -89,9 +89,7 @@ def load_schema():
     if base_url:
         loaded.config.update(base_url=base_url.rstrip("/"))
     else:
-        from mockserver.asgi import MockApp
-
-        loaded.app = MockApp(plugin.in_process_core())
+        loaded.app = in_process.asgi_app()
     return loaded
 
 

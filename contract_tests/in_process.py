@@ -1,0 +1,119 @@
+"""The default target: the project's mock, in this process.
+
+This is the one module of the suite that imports ``mockserver``. Everything else
+reaches the target over HTTP (an httpx transport here) and the D14 control calls.
+
+``WACR_MOCK_VARIANTS`` (comma-separated variant or profile names, see
+``wacr-mock --list-variants``) starts the in-process mock as one of the legitimate
+variants; ``WACR_MOCK_FAULT`` seeds one bug of the mock (used by the meta run).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import httpx
+
+
+def _names(variable: str) -> list[str]:
+    return [name.strip() for name in os.environ.get(variable, "").split(",") if name.strip()]
+
+
+@lru_cache(maxsize=1)
+def core():
+    """The one in-process mock of this test session (shared by the target and schemathesis)."""
+    from mockserver.core import MockCore
+
+    fault = os.environ.get("WACR_MOCK_FAULT")
+    if fault:
+        from mockserver.faults import activate
+
+        activate(fault)
+    variants = _names("WACR_MOCK_VARIANTS")
+    if variants:
+        from mockserver.variants import resolve
+
+        return MockCore(variants=resolve(variants))
+    return MockCore()
+
+
+def transport() -> httpx.BaseTransport:
+    from mockserver.transport import MockTransport
+
+    return MockTransport(core())
+
+
+def asgi_app():
+    """The same mock as an ASGI app, for schemathesis."""
+    from mockserver.asgi import MockApp
+
+    return MockApp(core())
+
+
+# --- for the meta run: the mock's catalogues, and the mock as a real server ----------------------
+
+
+def fault_catalogue() -> dict[str, str]:
+    """The mock's seeded bugs: name -> area."""
+    from mockserver.faults import FAULTS
+
+    return {fault.name: fault.area for fault in FAULTS.values()}
+
+
+def variant_catalogue() -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The mock's legitimate variants, and its profiles (name -> the variants it bundles)."""
+    from mockserver.variants import PROFILES, VARIANTS
+
+    return list(VARIANTS), {name: tuple(members) for name, members in PROFILES.items()}
+
+
+@dataclass
+class Server:
+    """One ``python -m mockserver`` process on 127.0.0.1, ready to answer."""
+
+    process: subprocess.Popen
+    api_url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+API_LINE = re.compile(r"API:\s+(http://\S+/api/v2)")
+
+
+def start_server(*args: str, timeout: float = 30.0) -> Server:
+    """Starts the mock with CLI ``args`` on a free loopback port and waits for its banner."""
+    command = [sys.executable, "-m", "mockserver", "--host", "127.0.0.1", "--port", "0", "--log-level", "warning", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    found: list[str] = []
+    seen: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            seen.append(line)
+            match = API_LINE.search(line)
+            if match and not found:
+                found.append(match.group(1))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(timeout) or not found:
+        Server(process, "").stop()
+        raise RuntimeError(f"the mock did not start ({' '.join(args)}): {''.join(seen)[-2000:]}")
+    return Server(process, found[0])
