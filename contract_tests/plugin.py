@@ -21,6 +21,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
@@ -28,6 +29,14 @@ from contract_tests import contract, in_process
 from contract_tests.target import Control, Target, TenantHandle
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
+CHECKS_COLLECTED = pytest.StashKey[int]()
+CHECKS_RUN = pytest.StashKey[int]()
+
+
+def is_contract_check(nodeid: str) -> bool:
+    return "contract_tests" in nodeid.replace("\\", "/")
+
+
 PROVENANCE_MARKERS = ("documented", "assumed")
 
 settings.register_profile(
@@ -88,11 +97,43 @@ def pytest_configure(config: pytest.Config) -> None:
     config._wacr_stats = defaultdict(lambda: [0, 0])  # operationId -> [checks run, failed]
 
 
+def target_problem(base_url: str) -> str | None:
+    """Why ``base_url`` is not a WA.cr API v2 target the suite can judge, or None.
+
+    Any WA.cr server answers ``GET /account`` without a token with a JSON object carrying
+    ``success`` (the documented 401); a wrong host, port or path answers nothing or something else.
+    """
+    url = base_url.rstrip("/") + "/account"
+    try:
+        response = httpx.get(url, timeout=15.0)
+    except httpx.HTTPError as exc:
+        return f"cannot reach --base-url {base_url}: {type(exc).__name__}: {exc}. Is the server running there?"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("success"), bool):
+        return None
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    return (f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
+            f"HTTP {response.status_code} ({kind}), not a JSON answer with `success`. "
+            "The base URL must include /api/v2, e.g. https://app.example/api/v2")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    base_url = config.getoption("--base-url")
+    if base_url and not hasattr(config, "workerinput") and not config.option.collectonly:
+        problem = target_problem(base_url)
+        if problem:
+            raise pytest.UsageError(problem)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     level = config.getoption("--contract-level")
     kept, dropped = [], []
     for item in items:
-        if "contract_tests" not in item.nodeid.replace("\\", "/"):
+        if not is_contract_check(item.nodeid):
             kept.append(item)
             continue
         marks = [m for m in PROVENANCE_MARKERS if item.get_closest_marker(m)]
@@ -102,6 +143,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item.nodeid) for item in items)
 
 
 # --- target ---------------------------------------------------------------------------------
@@ -272,6 +314,9 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when != "call" or not _CONFIG:
         return
+    if is_contract_check(report.nodeid) and not report.skipped:
+        stash = _CONFIG[-1].stash
+        stash[CHECKS_RUN] = stash.get(CHECKS_RUN, 0) + 1
     stats = _CONFIG[-1]._wacr_stats
     for name, value in report.user_properties:
         if name == "wacr_operations":
@@ -280,7 +325,23 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
                 stats[operation_id][1] += int(report.failed)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run that collected contract checks but ran none of them (all skipped) has judged nothing."""
+    config = session.config
+    if hasattr(config, "workerinput") or exitstatus != pytest.ExitCode.OK:
+        return
+    if config.stash.get(CHECKS_COLLECTED, 0) and not config.stash.get(CHECKS_RUN, 0):
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    collected = config.stash.get(CHECKS_COLLECTED, 0)
+    if collected and not config.stash.get(CHECKS_RUN, 0) and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            f"WA.cr contract: none of the {collected} checks ran (all skipped; the skip reasons are in the summary), "
+            "so nothing was judged: exit 5. Give the target's --token, or point at a target with the control API.",
+            red=True,
+        )
     stats = getattr(config, "_wacr_stats", None)
     if not stats:
         return

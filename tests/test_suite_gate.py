@@ -1,0 +1,69 @@
+"""The contract suite as a CI gate: a run that judged nothing must not pass.
+
+Each test runs the suite in a pytest process of its own, as a CI job would.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contract_tests.in_process import start_server
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHEAP_MODULE = "contract_tests/test_crud_model.py"
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", CHEAP_MODULE, "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def plain_web_server() -> Iterator[str]:
+    """A web server on loopback that is not WA.cr at all."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_unreachable_target_stops_the_run_with_one_line() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/api/v2"
+    result = run_suite("--base-url", url)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert f"cannot reach --base-url {url}" in result.stderr
+    assert "passed" not in result.stdout and "skipped" not in result.stdout
+
+
+def test_a_target_that_is_not_wacr_stops_the_run(plain_web_server: str) -> None:
+    result = run_suite("--base-url", plain_web_server, "--token", "")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "does not answer like the WA.cr API v2" in result.stderr
+    assert "must include /api/v2" in result.stderr
+
+
+def test_a_run_in_which_no_check_ran_fails() -> None:
+    """A mock without its control API and no --token: every check skips, so the run judged nothing."""
+    server = start_server("--no-control")
+    try:
+        result = run_suite("--base-url", server.api_url)
+    finally:
+        server.stop()
+    assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
+    assert "none of the" in result.stdout and "checks ran" in result.stdout
+    assert " passed" not in result.stdout
