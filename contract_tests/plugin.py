@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from contract_tests import contract, in_process
-from contract_tests.target import Control, Target, TenantHandle
+from contract_tests.target import Control, Pacer, Target, TenantHandle, Traffic
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
 CHECKS_COLLECTED = pytest.StashKey[int]()
@@ -77,6 +77,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-send", action="store_true",
                     help="allow checks that send WhatsApp messages through a live server without the control API"
                     " (a target that answers the control API is a simulation, and is sent to by default)")
+    group.addoption("--rate-limit", default=os.environ.get("WACR_RATE_LIMIT"), metavar="N/m",
+                    help="keep under N requests a minute (or N/s, N/h), e.g. 60/m for a live server's default limit")
     group.addoption("--no-send", action="store_true",
                     help="never run a check that sends a WhatsApp message, whatever the target")
 
@@ -122,6 +124,7 @@ def target_problem(base_url: str) -> str | None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
+    pacer_of(config)  # a malformed --rate-limit stops the run here, with its message
     base_url = config.getoption("--base-url")
     if base_url and not hasattr(config, "workerinput") and not config.option.collectonly:
         problem = target_problem(base_url)
@@ -149,14 +152,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- target ---------------------------------------------------------------------------------
 
 
+TRAFFIC = pytest.StashKey[Traffic]()
+
+
+def pacer_of(config: pytest.Config) -> Pacer | None:
+    text = config.getoption("--rate-limit")
+    if not text:
+        return None
+    try:
+        return Pacer.parse(text)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    base_url = request.config.getoption("--base-url")
+    config = request.config
+    base_url = config.getoption("--base-url")
     if base_url:
-        live = Target(base_url.rstrip("/"), honour_retry_after=True)
+        live = Target(base_url.rstrip("/"), honour_retry_after=True, pacer=pacer_of(config))
     else:
         live = Target(IN_PROCESS_URL, transport=in_process.transport())
-    live.on_request = _recorder(request.config)
+    live.traffic = config.stash.setdefault(TRAFFIC, Traffic())
+    live.on_request = _recorder(config)
     yield live
     live.close()
 
@@ -325,9 +343,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
                 stats[operation_id][1] += int(report.failed)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: a worker's traffic joins the controller's closing line."""
+    traffic = getattr(node, "workeroutput", {}).get("wacr_traffic")
+    if traffic:
+        node.config.stash.setdefault(TRAFFIC, Traffic()).add(traffic)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run that collected contract checks but ran none of them (all skipped) has judged nothing."""
     config = session.config
+    if hasattr(config, "workeroutput"):
+        traffic = config.stash.get(TRAFFIC, Traffic())
+        config.workeroutput["wacr_traffic"] = vars(traffic).copy()
     if hasattr(config, "workerinput") or exitstatus != pytest.ExitCode.OK:
         return
     if config.stash.get(CHECKS_COLLECTED, 0) and not config.stash.get(CHECKS_RUN, 0):
@@ -335,6 +364,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    traffic = config.stash.get(TRAFFIC, None)
+    if traffic is not None and not hasattr(config, "workerinput"):
+        waited = traffic.paced_seconds + traffic.retry_seconds
+        terminalreporter.write_line(
+            f"WA.cr contract: {traffic.requests:,} requests sent; {waited:.0f} s waited "
+            f"({traffic.paced_seconds:.0f} s pacing under --rate-limit, {traffic.retry_seconds:.0f} s on 429 Retry-After)"
+        )
     collected = config.stash.get(CHECKS_COLLECTED, 0)
     if collected and not config.stash.get(CHECKS_RUN, 0) and not hasattr(config, "workerinput"):
         terminalreporter.write_line(

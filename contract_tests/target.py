@@ -6,7 +6,9 @@ in-process target only swaps the network for an httpx transport.
 
 from __future__ import annotations
 
+import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +16,58 @@ from typing import Any
 import httpx
 
 RETRY_LIMIT = 3
+RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
+PER_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+@dataclass
+class Traffic:
+    """What the suite sent and how long it waited, for the run's closing line."""
+
+    requests: int = 0
+    paced_seconds: float = 0.0
+    retry_seconds: float = 0.0
+
+    def add(self, other: dict) -> None:
+        self.requests += other.get("requests", 0)
+        self.paced_seconds += other.get("paced_seconds", 0.0)
+        self.retry_seconds += other.get("retry_seconds", 0.0)
+
+
+class Pacer:
+    """Keeps the suite under ``calls`` requests per ``per_seconds`` (a sliding window, like D11's).
+
+    ``Pacer.parse("60/m")``; the wait happens before a request that would exceed the limit.
+    """
+
+    def __init__(self, calls: int, per_seconds: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if calls < 1:
+            raise ValueError("a rate limit allows at least one call")
+        self.calls, self.per_seconds = calls, per_seconds
+        self.clock, self.sleep = clock, sleep
+        self.sent: deque[float] = deque()
+
+    @classmethod
+    def parse(cls, text: str) -> Pacer:
+        match = RATE.match(text)
+        if not match:
+            raise ValueError(f"--rate-limit {text!r}: expected calls per unit, e.g. 60/m, 2/s or 1000/h")
+        return cls(int(match.group(1)), PER_SECONDS[match.group(2)])
+
+    def wait(self) -> float:
+        """Blocks until one more request fits in the window; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            now = self.clock()
+            while self.sent and self.sent[0] <= now - self.per_seconds:
+                self.sent.popleft()
+            if len(self.sent) < self.calls:
+                self.sent.append(now)
+                return waited
+            pause = self.sent[0] + self.per_seconds - now
+            self.sleep(pause)
+            waited += pause
 
 
 @dataclass
@@ -24,6 +78,8 @@ class Target:
     transport: httpx.BaseTransport | None = None
     honour_retry_after: bool = False
     on_request: Callable[[str, str, int], None] | None = None
+    pacer: Pacer | None = None
+    traffic: Traffic = field(default_factory=Traffic)
     _client: httpx.Client | None = field(default=None, repr=False)
 
     @property
@@ -49,10 +105,15 @@ class Target:
             headers["Authorization"] = f"Bearer {token}"
         url = self.base_url.rstrip("/") + path
         for _ in range(RETRY_LIMIT):
+            if self.pacer is not None:
+                self.traffic.paced_seconds += self.pacer.wait()
             response = self.client.request(method, url, headers=headers, **kwargs)
+            self.traffic.requests += 1
             if response.status_code != 429 or not (honour_429 and self.honour_retry_after):
                 break
-            time.sleep(min(int(response.headers.get("Retry-After", "1")), 60))
+            pause = min(retry_after_seconds(response), 60)
+            time.sleep(pause)
+            self.traffic.retry_seconds += pause
         if self.on_request is not None:
             self.on_request(method, path, response.status_code)
         return response
@@ -60,6 +121,13 @@ class Target:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def retry_after_seconds(response: httpx.Response) -> int:
+    try:
+        return max(int(response.headers.get("Retry-After", "1")), 1)
+    except ValueError:
+        return 1
 
 
 @dataclass

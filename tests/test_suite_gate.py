@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from contract_tests.in_process import start_server
+from contract_tests.target import Pacer
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHEAP_MODULE = "contract_tests/test_crud_model.py"
@@ -67,3 +68,48 @@ def test_a_run_in_which_no_check_ran_fails() -> None:
     assert result.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout + result.stderr
     assert "none of the" in result.stdout and "checks ran" in result.stdout
     assert " passed" not in result.stdout
+
+
+# --- live-server pacing --------------------------------------------------------------------------
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_pacer_keeps_a_sliding_window_of_calls() -> None:
+    fake = FakeTime()
+    pacer = Pacer(3, 60, clock=fake.clock, sleep=fake.sleep)
+    assert [pacer.wait() for _ in range(3)] == [0.0, 0.0, 0.0]
+    fake.now += 10
+    assert pacer.wait() == pytest.approx(50.0)  # the first call leaves the window at t=60
+    assert fake.now == pytest.approx(1060.0)
+    assert [pacer.wait() for _ in range(2)] == [0.0, 0.0]  # all three first calls left at t=60
+    assert pacer.wait() == pytest.approx(60.0)  # calls 4-6 fill the window from t=60
+
+
+@pytest.mark.parametrize("text", ["60", "x/m", "0/m", "10/fortnight", ""])
+def test_a_malformed_rate_limit_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Pacer.parse(text)
+
+
+def test_rate_limit_paces_a_run_and_the_closing_line_says_so() -> None:
+    server = start_server()
+    try:
+        result = run_suite("--base-url", server.api_url, "--rate-limit", "20/s",
+                           "-k", "test_taken_name_gets_the_documented_message")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if "requests sent" in line)
+    sent = int(line.split("WA.cr contract: ")[1].split(" requests")[0].replace(",", ""))
+    paced = float(line.split("(")[1].split(" s pacing")[0])
+    assert sent > 20 and paced >= (sent - 20) / 20 - 1, line
