@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, in_process
+from contract_tests import contract, in_process, report
 from contract_tests.target import Control, Pacer, Target, TenantHandle, Traffic
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
@@ -79,6 +82,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     " (a target that answers the control API is a simulation, and is sent to by default)")
     group.addoption("--rate-limit", default=os.environ.get("WACR_RATE_LIMIT"), metavar="N/m",
                     help="keep under N requests a minute (or N/s, N/h), e.g. 60/m for a live server's default limit")
+    group.addoption("--wacr-report", default=os.environ.get("WACR_REPORT"), metavar="DIR",
+                    help="write a conformance report (index.html, report.json) to DIR")
     group.addoption("--no-send", action="store_true",
                     help="never run a check that sends a WhatsApp message, whatever the target")
 
@@ -96,7 +101,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "operation(id, ...): operations a check exercises (for the summary)")
     config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (a live server without control needs --allow-send)")
     config.addinivalue_line("markers", "rate_limits: the check exhausts rate limits on purpose")
-    config._wacr_stats = defaultdict(lambda: [0, 0])  # operationId -> [checks run, failed]
 
 
 def target_problem(base_url: str) -> str | None:
@@ -177,16 +181,6 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     live.on_request = _recorder(config)
     yield live
     live.close()
-
-
-def _recorder(config: pytest.Config):
-    def record(method: str, path: str, status: int) -> None:
-        operation_id = contract.operation_for(method, path)
-        if operation_id is not None:
-            config._wacr_current_ops.add(operation_id)
-
-    config._wacr_current_ops = set()
-    return record
 
 
 @pytest.fixture(scope="session")
@@ -307,40 +301,102 @@ class Api:
         return self.request("DELETE", path, **kwargs)
 
 
-# --- summary ------------------------------------------------------------------------------
+# --- summary and report --------------------------------------------------------------------------
+
+
+@dataclass
+class CheckTrace:
+    """What the running check touched: the operations it reached and its last answer."""
+
+    operations: set[str] = field(default_factory=set)
+    last: httpx.Response | None = None
+
+
+TRACE = pytest.StashKey[CheckTrace]()
+STATS = pytest.StashKey[dict[str, list[int]]]()  # operationId -> [checks run, failed]
+RESULTS = pytest.StashKey[list[report.CheckResult]]()
+
+
+def _recorder(config: pytest.Config) -> Callable[[str, str, httpx.Response], None]:
+    def record(method: str, path: str, response: httpx.Response) -> None:
+        trace = config.stash.setdefault(TRACE, CheckTrace())
+        trace.last = response
+        operation_id = contract.operation_for(method, path)
+        if operation_id is not None:
+            trace.operations.add(operation_id)
+
+    return record
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    item.config._wacr_current_ops = set()
+def pytest_runtest_setup(item: pytest.Item):
+    item.config.stash[TRACE] = CheckTrace()
     yield
+
+
+def tier_of_item(item: pytest.Item) -> str:
+    return "documented" if item.get_closest_marker("documented") else "decided"
+
+
+def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrace) -> report.CheckResult:
+    """The report's view of one check, built where the check ran (an xdist worker, maybe)."""
+    # The operations a check is about (its markers); else those it reached. Calls that only make
+    # fixtures (a createContact before a list check) would otherwise paint unrelated cells.
+    operations = {op for marker in item.iter_markers("operation") for op in marker.args} or set(trace.operations)
+    module = item.path.stem.removeprefix("test_")
+    function = getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
+    tier = tier_of_item(item)
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    provenance = {op_id: str(op.raw.get("x-provenance", "")) for op_id, op in contract.spec().operations.items()}
+    rule, where = report.rule_and_provenance(doc, tier, sorted(operations), provenance)
+    outcome = "failed" if report_.failed else "skipped" if report_.skipped else "passed"
+    result = report.CheckResult(item.nodeid, function, module, sorted(operations), tier, outcome, rule, where,
+                                reached=sorted(operations | trace.operations))
+    if report_.failed:
+        result.message = str(report_.longrepr.reprcrash.message if hasattr(report_.longrepr, "reprcrash")
+                             else report_.longrepr)[:3000]
+        if trace.last is not None:
+            placeholder = None if item.config.stash.get(CONTROL_AVAILABLE, True) else "$WACR_TOKEN"
+            result.exchange = report.exchange_of(trace.last, placeholder)
+    elif report_.skipped and isinstance(report_.longrepr, tuple):
+        result.message = str(report_.longrepr[2])
+    return result
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
-    report = outcome.get_result()
-    if report.when != "call":
+    report_ = outcome.get_result()
+    if not is_contract_check(item.nodeid):
         return
-    ops = set(getattr(item.config, "_wacr_current_ops", set()))
-    for marker in item.iter_markers("operation"):
-        ops.update(marker.args)
-    # Travels with the report, so pytest-xdist workers' checks are counted by the controller too.
-    report.user_properties.append(("wacr_operations", sorted(ops)))
+    if report_.when == "call" or (report_.when == "setup" and report_.skipped):
+        trace = item.config.stash.get(TRACE, CheckTrace())
+        # Travels with the report, so pytest-xdist workers' checks reach the controller too.
+        report_.user_properties.append(("wacr_check", asdict(check_result(item, report_, trace))))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call" or not _CONFIG:
+    if not _CONFIG:
         return
-    if is_contract_check(report.nodeid) and not report.skipped:
-        stash = _CONFIG[-1].stash
-        stash[CHECKS_RUN] = stash.get(CHECKS_RUN, 0) + 1
-    stats = _CONFIG[-1]._wacr_stats
+    config = _CONFIG[-1]
     for name, value in report.user_properties:
-        if name == "wacr_operations":
-            for operation_id in value:
-                stats[operation_id][0] += 1
-                stats[operation_id][1] += int(report.failed)
+        if name != "wacr_check":
+            continue
+        result = value if isinstance(value, dict) else {}
+        config.stash.setdefault(RESULTS, []).append(result_from(result))
+        if result.get("outcome") == "skipped":
+            continue
+        config.stash[CHECKS_RUN] = config.stash.get(CHECKS_RUN, 0) + 1
+        stats = config.stash.setdefault(STATS, defaultdict(lambda: [0, 0]))
+        for operation_id in result.get("reached", ()):
+            stats[operation_id][0] += 1
+            stats[operation_id][1] += int(result.get("outcome") == "failed")
+
+
+def result_from(data: dict) -> report.CheckResult:
+    exchange = data.get("exchange")
+    fields = {**data, "exchange": report.Exchange(**exchange) if exchange else None}
+    return report.CheckResult(**fields)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -352,33 +408,56 @@ def pytest_testnodedown(node, error) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A run that collected contract checks but ran none of them (all skipped) has judged nothing."""
     config = session.config
     if hasattr(config, "workeroutput"):
         traffic = config.stash.get(TRAFFIC, Traffic())
         config.workeroutput["wacr_traffic"] = vars(traffic).copy()
-    if hasattr(config, "workerinput") or exitstatus != pytest.ExitCode.OK:
+    if hasattr(config, "workerinput"):
         return
-    if config.stash.get(CHECKS_COLLECTED, 0) and not config.stash.get(CHECKS_RUN, 0):
+    directory = config.getoption("--wacr-report")
+    if directory and config.stash.get(RESULTS, None):
+        write_report(config, Path(directory))
+    # A run that collected contract checks but ran none of them (all skipped) has judged nothing.
+    if exitstatus == pytest.ExitCode.OK and config.stash.get(CHECKS_COLLECTED, 0) and not config.stash.get(CHECKS_RUN, 0):
         session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def write_report(config: pytest.Config, directory: Path) -> None:
+    results = config.stash[RESULTS]
+    facts = {
+        "target": config.getoption("--base-url") or f"the in-process mock ({IN_PROCESS_URL}: to replay a curl "
+        "command, start wacr-mock and use its address)",
+        "contract level": config.getoption("--contract-level"),
+        "written": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    page = report.write(directory, results, list(contract.spec().operations), "WA.cr API v2 conformance", facts)
+    config.stash[REPORT_PAGE] = page
+
+
+REPORT_PAGE = pytest.StashKey[Path]()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
     traffic = config.stash.get(TRAFFIC, None)
-    if traffic is not None and not hasattr(config, "workerinput"):
+    if traffic is not None:
         waited = traffic.paced_seconds + traffic.retry_seconds
         terminalreporter.write_line(
             f"WA.cr contract: {traffic.requests:,} requests sent; {waited:.0f} s waited "
             f"({traffic.paced_seconds:.0f} s pacing under --rate-limit, {traffic.retry_seconds:.0f} s on 429 Retry-After)"
         )
+    page = config.stash.get(REPORT_PAGE, None)
+    if page is not None:
+        terminalreporter.write_line(f"WA.cr contract: report written to {page} (and report.json beside it)")
     collected = config.stash.get(CHECKS_COLLECTED, 0)
-    if collected and not config.stash.get(CHECKS_RUN, 0) and not hasattr(config, "workerinput"):
+    if collected and not config.stash.get(CHECKS_RUN, 0):
         terminalreporter.write_line(
             f"WA.cr contract: none of the {collected} checks ran (all skipped; the skip reasons are in the summary), "
             "so nothing was judged: exit 5. Give the target's --token, or point at a target with the control API.",
             red=True,
         )
-    stats = getattr(config, "_wacr_stats", None)
+    stats = config.stash.get(STATS, None)
     if not stats:
         return
     terminalreporter.section("WA.cr contract: checks per operation")

@@ -77,7 +77,7 @@ class Target:
     base_url: str
     transport: httpx.BaseTransport | None = None
     honour_retry_after: bool = False
-    on_request: Callable[[str, str, int], None] | None = None
+    on_request: Callable[[str, str, httpx.Response], None] | None = None
     pacer: Pacer | None = None
     traffic: Traffic = field(default_factory=Traffic)
     _client: httpx.Client | None = field(default=None, repr=False)
@@ -115,7 +115,7 @@ class Target:
             time.sleep(pause)
             self.traffic.retry_seconds += pause
         if self.on_request is not None:
-            self.on_request(method, path, response.status_code)
+            self.on_request(method, path, response)
         return response
 
     def close(self) -> None:

@@ -112,4 +112,6 @@ def test_rate_limit_paces_a_run_and_the_closing_line_says_so() -> None:
     line = next(line for line in result.stdout.splitlines() if "requests sent" in line)
     sent = int(line.split("WA.cr contract: ")[1].split(" requests")[0].replace(",", ""))
     paced = float(line.split("(")[1].split(" s pacing")[0])
-    assert sent > 20 and paced >= (sent - 20) / 20 - 1, line
+    # The window holds 20 calls a second, so the rest of the calls must have waited for room; the
+    # time spent sending counts towards the window too, hence only half of the lower bound.
+    assert sent > 40 and paced >= (sent - 20) / 20 / 2, line
