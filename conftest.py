@@ -1,6 +1,7 @@
-"""Root conftest: loads the contract suite's pytest plugin (options, target, fixtures, summary).
+"""Root conftest of the repository.
 
-Run ``pytest contract_tests --help`` to see the WA.cr options; the README explains them.
+The contract suite's pytest plugin (options, target, fixtures, summary, report) is
+registered by the package's ``pytest11`` entry point ``wacr`` (``contract_tests.plugin``),
+so it is active wherever ``wacr-contract`` is installed; ``pytest contract_tests --help``
+lists its options and the README explains them.
 """
-
-pytest_plugins = ["contract_tests.plugin"]

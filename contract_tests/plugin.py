@@ -17,6 +17,7 @@ reaches WhatsApp, so checks that send run there by default.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -36,8 +37,12 @@ CHECKS_COLLECTED = pytest.StashKey[int]()
 CHECKS_RUN = pytest.StashKey[int]()
 
 
-def is_contract_check(nodeid: str) -> bool:
-    return "contract_tests" in nodeid.replace("\\", "/")
+SUITE_DIR = Path(__file__).resolve().parent
+
+
+def is_contract_check(item: pytest.Item) -> bool:
+    """Whether ``item`` is one of this suite's checks (wherever the run started, and whatever its rootdir)."""
+    return Path(item.path).resolve().parent == SUITE_DIR
 
 
 PROVENANCE_MARKERS = ("documented", "assumed")
@@ -62,13 +67,19 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def runs_contract_suite(config: pytest.Config) -> bool:
+    """Whether this pytest run includes the contract suite (the plugin is installed for every run)."""
+    return any("contract_tests" in str(arg) for arg in config.args)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wacr", "WA.cr contract suite")
-    group.addoption("--base-url", default=os.environ.get("WACR_BASE_URL"),
-                    help="implementation under test, including /api/v2 (default: the in-process mock)")
+    # pytest-base-url defines the same option, with the same destination: then theirs is used.
+    with contextlib.suppress(ValueError):
+        group.addoption("--base-url", default=os.environ.get("WACR_BASE_URL"),
+                        help="implementation under test, including /api/v2 (default: the in-process mock)")
     group.addoption("--token", default=os.environ.get("WACR_TOKEN"),
                     help="full-scope token for a target without the control API")
     group.addoption("--limited-token", default=os.environ.get("WACR_LIMITED_TOKEN"),
@@ -96,11 +107,24 @@ def current_config() -> pytest.Config:
     return _CONFIG[-1]
 
 
+MARKERS = (
+    "documented: the check rests only on the published docs",
+    "assumed: the check rests on a decision in docs/decisions.md (deselected by --contract-level documented)",
+    "needs_control: the check needs the mock control API (D14)",
+    "slow: the check waits in real time",
+    "operation(id, ...): operations a check exercises (for the summary)",
+    "sends: the check sends WhatsApp messages (a live server without control needs --allow-send)",
+    "rate_limits: the check exhausts rate limits on purpose",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _CONFIG.append(config)
-    config.addinivalue_line("markers", "operation(id, ...): operations a check exercises (for the summary)")
-    config.addinivalue_line("markers", "sends: the check sends WhatsApp messages (a live server without control needs --allow-send)")
-    config.addinivalue_line("markers", "rate_limits: the check exhausts rate limits on purpose")
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
+    if runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def target_problem(base_url: str) -> str | None:
@@ -140,7 +164,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     level = config.getoption("--contract-level")
     kept, dropped = [], []
     for item in items:
-        if not is_contract_check(item.nodeid):
+        if not is_contract_check(item):
             kept.append(item)
             continue
         marks = [m for m in PROVENANCE_MARKERS if item.get_closest_marker(m)]
@@ -150,7 +174,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item.nodeid) for item in items)
+    config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item) for item in items)
 
 
 # --- target ---------------------------------------------------------------------------------
@@ -367,7 +391,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     report_ = outcome.get_result()
-    if not is_contract_check(item.nodeid):
+    if not is_contract_check(item):
         return
     if report_.when == "call" or (report_.when == "setup" and report_.skipped):
         trace = item.config.stash.get(TRACE, CheckTrace())

@@ -115,3 +115,25 @@ def test_rate_limit_paces_a_run_and_the_closing_line_says_so() -> None:
     # The window holds 20 calls a second, so the rest of the calls must have waited for room; the
     # time spent sending counts towards the window too, hence only half of the lower bound.
     assert sent > 40 and paced >= (sent - 20) / 20 / 2, line
+
+
+# --- the suite outside this repository -------------------------------------------------------------
+
+
+def test_the_suite_runs_from_any_folder(tmp_path: Path) -> None:
+    """The plugin comes from the package's pytest11 entry point, not from this repository's conftest."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
+                             "-k", "test_taken_name_gets_the_documented_message"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "WA.cr contract:" in result.stdout
+
+
+def test_wacr_contract_passes_its_options_to_the_suite(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    result = subprocess.run([sys.executable, "-m", "contract_tests.cli", "--level", "documented", "--report", str(report),
+                             "--", "-k", "test_taken_name_gets_the_documented_message"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (report / "index.html").is_file() and (report / "report.json").is_file()
+    assert "contract level</b> documented" in (report / "index.html").read_text()

@@ -1,0 +1,54 @@
+"""``wacr-contract``: run the contract suite against a server, for people who need not know pytest.
+
+    wacr-contract https://staging.example/api/v2 --token "$TOKEN" --level documented --report out/
+    wacr-contract                    # against the project's mock, in process
+    wacr-contract URL -- -k pagination -x   # anything after -- goes to pytest as it is
+
+Exit status is pytest's: 0 all checks passed, 1 a check failed, 4 the target is unreachable or
+not WA.cr, 5 no check ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pytest
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wacr-contract", description="Judge a WA.cr API v2 implementation by URL.",
+                                epilog="Anything after -- is passed to pytest unchanged.")
+    p.add_argument("base_url", nargs="?", help="the target, including /api/v2 (default: the in-process mock)")
+    p.add_argument("--token", help="full-scope token, for a target without the control API")
+    p.add_argument("--limited-token", help="a valid token with no scopes, for the 403 checks on such a target")
+    p.add_argument("--level", choices=("documented", "all"), default="all",
+                   help="documented: only what the published docs say; all (default): the decisions too")
+    p.add_argument("--rate-limit", metavar="N/m", help="keep under N requests a minute, e.g. 60/m")
+    p.add_argument("--report", metavar="DIR", help="write the HTML and JSON conformance report to DIR")
+    p.add_argument("--allow-send", action="store_true", help="send WhatsApp messages through a live server")
+    p.add_argument("--no-send", action="store_true", help="never send a WhatsApp message")
+    p.add_argument("--junitxml", metavar="FILE", help="also write JUnit XML, for CI")
+    return p
+
+
+def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    out = ["--pyargs", "contract_tests", "-p", "no:cacheprovider", "--contract-level", args.level]
+    for flag, value in (("--base-url", args.base_url), ("--token", args.token),
+                        ("--limited-token", args.limited_token), ("--rate-limit", args.rate_limit),
+                        ("--wacr-report", args.report), ("--junitxml", args.junitxml)):
+        if value:
+            out += [flag, value]
+    out += ["--allow-send"] * args.allow_send + ["--no-send"] * args.no_send
+    return out + extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    return int(pytest.main(pytest_args(parser().parse_args(own), extra)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
