@@ -62,6 +62,14 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.register_profile(
+    "smoke",  # one example per property: with --smoke, every documented check in about 500 requests
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
     "dev",
     max_examples=60,
     deadline=None,
@@ -95,6 +103,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep under N requests a minute (or N/s, N/h), e.g. 60/m for a live server's default limit")
     group.addoption("--wacr-report", default=os.environ.get("WACR_REPORT"), metavar="DIR",
                     help="write a conformance report (index.html, report.json) to DIR")
+    group.addoption("--smoke", action="store_true",
+                    help="every documented check once, one example each (--contract-level documented with the "
+                    "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes")
     group.addoption("--no-send", action="store_true",
                     help="never run a check that sends a WhatsApp message, whatever the target")
 
@@ -122,8 +133,11 @@ def pytest_configure(config: pytest.Config) -> None:
     _CONFIG.append(config)
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    if config.getoption("--smoke"):
+        config.option.contract_level = "documented"
+        settings.load_profile("smoke")
     # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
-    if runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
+    elif runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
         settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
