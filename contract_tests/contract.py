@@ -10,22 +10,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from mockserver.routing import Router
-from mockserver.spec import Operation, Spec
-from mockserver.validation import FieldValidator
+from contract_tests.reader import ContractField, ContractOperation, ContractSpec, Router
 
 SCHEMA_RULES = ("required", "type", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
                 "minItems", "maxItems", "items")
 
 
 @lru_cache(maxsize=1)
-def spec() -> Spec:
-    return Spec.load()
+def spec() -> ContractSpec:
+    return ContractSpec.load()
 
 
 @lru_cache(maxsize=1)
 def router() -> Router:
-    return Router(list(spec().operations.values()))
+    return Router(spec().operations.values())
 
 
 def operation_for(method: str, path: str) -> str | None:
@@ -131,7 +129,7 @@ def rule_cases(kinds: tuple[str, ...] = SCHEMA_RULES) -> Iterator[RuleCase]:
                                        message_documented(validator.schema, rule))
 
 
-def rule_applies(validator: FieldValidator, rule: str) -> bool:
+def rule_applies(validator: ContractField, rule: str) -> bool:
     schema = validator.schema
     if rule == "required":
         return validator.required
@@ -142,11 +140,11 @@ def rule_applies(validator: FieldValidator, rule: str) -> bool:
     return rule in schema or rule == "type"
 
 
-def body_media_type(op: Operation) -> str:
+def body_media_type(op: ContractOperation) -> str:
     return "application/json" if "application/json" in op.bodies else next(iter(op.bodies))
 
 
-def example_body(op: Operation) -> dict[str, Any]:
+def example_body(op: ContractOperation) -> dict[str, Any]:
     """The first request example the spec gives for the operation (JSON bodies only)."""
     content = op.raw["requestBody"]["content"]["application/json"]
     examples = content.get("examples") or {}

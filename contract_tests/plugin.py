@@ -293,20 +293,6 @@ def token_without(request: pytest.FixtureRequest, control: Control | None, tenan
     return make
 
 
-@pytest.fixture
-def otp_template(request: pytest.FixtureRequest, api: Api) -> str:
-    """An APPROVED AUTHENTICATION template name, found through List Authentication Templates."""
-    given = request.config.getoption("--otp-template")
-    if given:
-        return given
-    response = api.get("/auth/templates", params={"per_page": 100})
-    assert response.status_code == 200, response.text
-    names = [t["template_name"] for t in response.json()["data"]]
-    if not names:
-        pytest.skip("the target lists no authentication template; pass --otp-template")
-    return names[0]
-
-
 @pytest.fixture(autouse=True)
 def _send_guard(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("sends") is None:

@@ -1,4 +1,10 @@
-"""Making the records a check needs, through the public API only.
+"""Making the records a check needs, and valid request bodies, through the public API only.
+
+Every id a body carries (sources, statuses, contacts, groups) and every template
+name is the tenant's own, found through the API or the D14 tenant handle; the
+spec's examples are never a source of ids (docs/decisions.md D8, D14, D19: ids
+and starting records are the implementation's). Literal text values (names,
+messages) are the suite's own.
 
 Names carry a random suffix so checks never collide with each other's data on a
 shared (live) tenant.
@@ -7,11 +13,14 @@ shared (live) tenant.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from contract_tests.target import TenantHandle
+
+PAGE_SIZE = 100  # the documented maximum of per_page
 
 
 def unique(prefix: str) -> str:
@@ -19,7 +28,7 @@ def unique(prefix: str) -> str:
 
 
 def unique_phone() -> str:
-    """A 12-digit phone no other check uses."""
+    """A 12-digit phone no other check uses: within every documented phone length and pattern."""
     return "91" + "".join(secrets.choice("0123456789") for _ in range(10))
 
 
@@ -40,19 +49,147 @@ def group(api) -> dict:
     return _created(api.post("/groups", json={"name": unique("Group")}), "group")
 
 
+def listed(api, path: str) -> list[dict]:
+    """Every item of a list operation, page by page (documented page/per_page); a page shorter than asked ends it."""
+    items: list[dict] = []
+    for page in range(1, 1000):
+        response = api.get(path, params={"page": page, "per_page": PAGE_SIZE})
+        assert response.status_code == 200, f"GET {path} answered {response.status_code}: {response.text}"
+        data = response.json()["data"]
+        items += data
+        if len(data) < PAGE_SIZE:
+            return items
+    raise AssertionError(f"{path} never ended")
+
+
+def _first_id(api, path: str) -> int | None:
+    response = api.get(path, params={"per_page": 1})
+    assert response.status_code == 200, f"GET {path} answered {response.status_code}: {response.text}"
+    data = response.json()["data"]
+    return data[0]["id"] if data else None
+
+
+def references(api, tenant: TenantHandle | None = None) -> tuple[int, int]:
+    """A source id and a status id of the tenant: the D14 defaults, else the first listed, else new ones."""
+    source_id = (tenant and tenant.default_source_id) or _first_id(api, "/sources") or source(api)["id"]
+    status_id = (tenant and tenant.default_status_id) or _first_id(api, "/statuses") or status(api)["id"]
+    return source_id, status_id
+
+
 def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
-    source_id = fields.pop("source_id", None) or (tenant and tenant.default_source_id) or source(api)["id"]
-    status_id = fields.pop("status_id", None) or (tenant and tenant.default_status_id) or status(api)["id"]
-    body = {
-        "firstname": "Ada",
-        "lastname": "Lovelace",
-        "phone": unique_phone(),
-        "type": "lead",
-        "source_id": source_id,
-        "status_id": status_id,
-        **fields,
-    }
-    return _created(api.post("/contacts", json=body), "contact")
+    return _created(api.post("/contacts", json={**valid_body(api, tenant, "createContact"), **fields}), "contact")
+
+
+# --- templates, found through List Templates / List Authentication Templates --------------------------------------
+
+
+def auth_template(api) -> dict:
+    """An APPROVED AUTHENTICATION template of the tenant (List Authentication Templates lists only those)."""
+    usable = listed(api, "/auth/templates")
+    if not usable:
+        pytest.skip("the tenant lists no authentication template")
+    return usable[0]
+
+
+def sendable_template(api) -> dict:
+    """An APPROVED template for Send Template Message, one outside the AUTHENTICATION category where there is one."""
+    approved = [t for t in listed(api, "/templates") if t.get("status") == "APPROVED"]
+    if not approved:
+        pytest.skip("the tenant lists no APPROVED template")
+    return sorted(approved, key=lambda t: t.get("category") == "AUTHENTICATION")[0]
+
+
+def template_fields(template: dict) -> dict[str, str]:
+    """The parameters a template asks for, filled (the documented header and body rules of Send Template)."""
+    fields = {f"field_{n}": f"value {n}" for n in range(1, (template.get("body_params_count") or 0) + 1)}
+    header = (template.get("header_data_format") or "NONE").upper()
+    if header == "TEXT" and template.get("header_params_count"):
+        fields["header_field_1"] = "header value"
+    elif header in ("IMAGE", "VIDEO", "DOCUMENT"):
+        fields[f"header_{header.lower()}_url"] = f"https://example.com/header/{header.lower()}"
+    return fields
+
+
+# --- valid bodies -----------------------------------------------------------------------------------------------
+
+
+def _otp(api, with_code: bool) -> dict:
+    template = auth_template(api)
+    body = {"phone": unique_phone(), "template_name": template["template_name"], "language": template["language"]}
+    return {**body, "code": "123456"} if with_code else body
+
+
+def _template_message(api) -> dict:
+    template = sendable_template(api)
+    return {"phone": unique_phone(), "template_name": template["template_name"], "language": template["language"],
+            **template_fields(template)}
+
+
+def _interactive(kind: str) -> dict:
+    body = {"phone": unique_phone(), "type": kind, "body_text": "Pick one"}
+    if kind == "list":
+        return {**body, "list_button_text": "Options",
+                "sections": [{"title": "Choices", "rows": [{"id": "row-1", "title": "First"}]}]}
+    return {**body, "buttons": [{"id": "yes", "title": "Yes"}]}
+
+
+def contact_body(source_id: int, status_id: int) -> dict:
+    """Create Contact's required fields, valid with the tenant's ``source_id`` and ``status_id``; a fresh phone."""
+    return {"firstname": "Ada", "lastname": "Lovelace", "phone": unique_phone(), "type": "lead",
+            "source_id": source_id, "status_id": status_id}
+
+
+def _new_contact(api, tenant: TenantHandle | None) -> dict:
+    return contact_body(*references(api, tenant))
+
+
+BUILDERS: dict[str, Callable[[Any, TenantHandle | None], dict]] = {
+    "sendOtp": lambda api, tenant: _otp(api, with_code=True),
+    "resendOtp": lambda api, tenant: _otp(api, with_code=False),
+    "verifyOtp": lambda api, tenant: {"phone": unique_phone(), "code": "123456"},
+    "checkOtpStatus": lambda api, tenant: {"phone": unique_phone()},
+    "addComment": lambda api, tenant: {"comment": "Called back, all good"},
+    "createContact": _new_contact,
+    "batchCreateContacts": lambda api, tenant: {"contacts": [_new_contact(api, tenant)]},
+    "batchDeleteContacts": lambda api, tenant: {"ids": [contact(api, tenant)["id"]]},
+    "updateContact": lambda api, tenant: {"firstname": "Grace"},
+    "createGroup": lambda api, tenant: {"name": unique("Group")},
+    "updateGroup": lambda api, tenant: {"name": unique("Group")},
+    "addGroupContacts": lambda api, tenant: {"contact_ids": [contact(api, tenant)["id"]]},
+    "removeGroupContacts": lambda api, tenant: {"contact_ids": [contact(api, tenant)["id"]]},
+    "sendTextMessage": lambda api, tenant: {"phone": unique_phone(), "message": "Hello from the contract suite"},
+    "sendTemplateMessage": lambda api, tenant: _template_message(api),
+    "sendMediaMessage": lambda api, tenant: {"phone": unique_phone(), "media_type": "image",
+                                             "media_url": "https://example.com/media/photo.jpg"},
+    "sendInteractiveMessage": lambda api, tenant: _interactive("button"),
+    "createSource": lambda api, tenant: {"name": unique("Source")},
+    "updateSource": lambda api, tenant: {"name": unique("Source")},
+    "createStatus": lambda api, tenant: {"name": unique("Status")},
+    "updateStatus": lambda api, tenant: {"name": unique("Status")},
+}
+
+
+def valid_body(api, tenant: TenantHandle | None, operation_id: str, variant: str | None = None) -> dict:
+    """A body of ``operation_id`` that keeps every rule on this tenant: its own ids and template names.
+
+    ``variant`` picks the kind of a message with kinds (Send Interactive: ``button`` or ``list``), so a
+    field that applies to one kind only is broken where it applies (D19: elsewhere it may be ignored).
+    """
+    if operation_id == "sendInteractiveMessage" and variant:
+        return _interactive(variant)
+    return BUILDERS[operation_id](api, tenant)
+
+
+def form_request(fields: dict[str, Any]) -> dict[str, Any]:
+    """``httpx`` arguments for a multipart/form-data body of text fields only (no file part needed)."""
+    boundary = "contract-" + secrets.token_hex(12)
+    parts = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                    for name, value in fields.items())
+    return {"content": (parts + f"--{boundary}--\r\n").encode(),
+            "headers": {"Content-Type": f"multipart/form-data; boundary={boundary}"}}
+
+
+# --- paths --------------------------------------------------------------------------------------------------------
 
 
 def chat_mobile(api) -> str:
@@ -77,12 +214,12 @@ def path_for(api, tenant: TenantHandle, template: str) -> str:
         return template
     collection = template.strip("/").split("/")[0]
     if collection == "templates":
-        listed = api.get("/templates", params={"per_page": 1}).json()["data"]
-        return template.replace("{id}", str(listed[0]["template_id"]))
+        listed_templates = api.get("/templates", params={"per_page": 1}).json()["data"]
+        return template.replace("{id}", str(listed_templates[0]["template_id"]))
     if collection == "messages":
         chat_mobile(api)
-        listed = api.get("/messages", params={"per_page": 1}).json()["data"]
-        return template.replace("{id}", str(listed[0]["id"]))
+        listed_messages = api.get("/messages", params={"per_page": 1}).json()["data"]
+        return template.replace("{id}", str(listed_messages[0]["id"]))
     makers = {"contacts": lambda: contact(api, tenant), "groups": lambda: group(api),
               "sources": lambda: source(api), "statuses": lambda: status(api)}
     return template.replace("{id}", str(makers[collection]()["id"]))

@@ -176,8 +176,13 @@ class Control:
     def move_clock(self, tenant_id: int, **change: Any) -> dict:
         return self._call("POST", "/clock", json={"tenant_id": tenant_id, **change})
 
-    def set_opt_out(self, contact_id: int, opted_out: bool) -> dict:
-        return self._call("PATCH", f"/contacts/{contact_id}", json={"is_opted_out": opted_out})
+    def set_opt_out(self, contact_id: int, opted_out: bool, tenant_id: int | None = None) -> dict:
+        """D14's opt-out call. ``tenant_id`` travels as an extra field: ids may repeat across tenants (D19),
+        and a D14 target that keys contacts by id alone ignores it."""
+        body: dict[str, Any] = {"is_opted_out": opted_out}
+        if tenant_id is not None:
+            body["tenant_id"] = tenant_id
+        return self._call("PATCH", f"/contacts/{contact_id}", json=body)
 
     def peek_otp(self, tenant_id: int, phone: str, purpose: str = "authentication") -> dict | None:
         response = self.target.client.get(

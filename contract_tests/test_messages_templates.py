@@ -2,14 +2,20 @@
 history, plan limits and template sync.
 
 Every send operation is driven through ``Sender``, which builds a valid request
-for it from the tenant's own templates (found through the API). Which operation
-may answer which error, and whether that is documented, is read from the spec's
-``x-error-codes``, so a case's provenance follows the spec.
+for it from the tenant's own templates and contacts (found through the API).
+Which operation may answer which error, and whether that is documented, is read
+from the spec's ``x-error-codes``, so a case's provenance follows the spec: a
+documented entry gives a documented case that checks the status and the code's
+presence, and a decided one (D4) that also checks where the code and details sit;
+an entry that is the mock's choice (D19) gives no case at all.
 """
 
 from __future__ import annotations
 
+import io
+import secrets
 import string
+import zipfile
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +25,7 @@ from hypothesis import strategies as st
 
 from contract_tests import contract, records
 from contract_tests.plugin import Api
+from contract_tests.test_otp_lifecycle import otp_template_fields, padded
 
 SPEC = contract.spec()
 SENDERS = ("sendTextMessage", "sendTemplateMessage", "sendMediaMessage", "sendInteractiveMessage", "sendOtp", "resendOtp")
@@ -26,8 +33,8 @@ MEDIA = SPEC.operation("sendMediaMessage")
 MEDIA_RULES: dict[str, dict] = MEDIA.ext("media-rules")
 ALL_EXTENSIONS = sorted({ext for rule in MEDIA_RULES.values() for ext in rule["extensions"]})
 PAGE_SIZE = 100  # the documented maximum of per_page
-TINY_FILE = b"contract-suite"
-LABELS = st.text(string.ascii_letters + string.digits + " ", min_size=1, max_size=30)
+ALNUM = string.ascii_letters + string.digits
+MESSAGE_STATUSES = {"sent", "delivered", "read", "failed"}  # List Messages / Get Message (documented)
 
 
 # --- spec look-ups -----------------------------------------------------------------------------
@@ -41,20 +48,93 @@ def error_entry(op_id: str, status: int, code: str, when: str = "") -> dict | No
     )
 
 
+def tiered(op_id: str, entry: dict | None, *values: Any) -> list:
+    """The cases one ``x-error-codes`` entry gives: ``(op_id, *values, strict)`` params.
+
+    A documented entry gives a documented loose case (status and code only) and a decided strict one (D4: the
+    code in ``error.code``, the details); a decided entry only the strict one; the mock's choice none (D19).
+    """
+    tier = "mock" if entry is None else contract.entry_tier(entry)
+    if tier == "mock":
+        return []
+    label = "-".join([op_id, *map(str, values)])
+    strict = pytest.param(op_id, *values, True, id=f"{label}-D4", marks=[*contract.tier_marks("decided"),
+                                                                          pytest.mark.operation(op_id)])
+    if tier == "decided":
+        return [strict]
+    loose = pytest.param(op_id, *values, False, id=label, marks=[*contract.tier_marks("documented"),
+                                                                pytest.mark.operation(op_id)])
+    return [loose, strict]
+
+
 def senders_with(status: int, code: str, when: str = "", needs_field: str | None = None) -> list:
-    """One param per send operation that lists the error, marked with the provenance the spec gives it."""
-    cases = []
-    for op_id in SENDERS:
-        entry = error_entry(op_id, status, code, when)
-        if entry is None or (needs_field and needs_field not in SPEC.operation(op_id).body_fields):
-            continue
-        provenance = pytest.mark.documented if entry["provenance"].startswith("documented") else pytest.mark.assumed
-        cases.append(pytest.param(op_id, id=op_id, marks=[provenance, pytest.mark.operation(op_id)]))
-    return cases
+    """The tiered cases of every send operation that lists the error (and takes ``needs_field``)."""
+    return [
+        case
+        for op_id in SENDERS
+        if not needs_field or needs_field in SPEC.operation(op_id).body_fields
+        for case in tiered(op_id, error_entry(op_id, status, code, when))
+    ]
+
+
+def checked_limit(schema: dict, rule: str) -> int | None:
+    """The value of a length or count rule the contract fixes (documented or decided); None for the mock's."""
+    if rule not in schema or contract.rule_tier(schema, rule) == "mock":
+        return None
+    return schema[rule]
 
 
 def phone_limit(op_id: str) -> int:
+    """The longest phone to send ``op_id``: its documented maximum, within the mock's where it has one."""
     return SPEC.operation(op_id).body_fields["phone"].schema.get("maxLength", 20)
+
+
+# --- answers -----------------------------------------------------------------------------------
+
+
+def describe(response) -> str:
+    return f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text}"
+
+
+def expect_error(response, status: int, code: str) -> dict:
+    """The error's ``details`` (``{}`` when absent) after checking status and code (D4 envelope)."""
+    assert response.status_code == status, describe(response)
+    error = response.json()["error"]
+    assert error["code"] == code, describe(response)
+    return error.get("details") or {}
+
+
+def names_code(response, status: int, code: str) -> None:
+    """Documented level: the status and the documented code somewhere in the answer (its place is D4)."""
+    assert response.status_code == status and code in response.text, f"expected {status} {code}: {describe(response)}"
+
+
+def refused(response, status: int, code: str, strict: bool) -> dict:
+    """The D4 envelope's ``details`` when ``strict``; else only the documented status and code (then ``{}``)."""
+    if strict:
+        return expect_error(response, status, code)
+    names_code(response, status, code)
+    return {}
+
+
+def field_errors(response) -> dict[str, list[str]]:
+    """The fields a 422 VALIDATION_ERROR reports, each with present, non-empty messages (D4; wording D15)."""
+    details = expect_error(response, 422, "VALIDATION_ERROR")
+    for messages in details.values():
+        assert messages and all(isinstance(m, str) and m for m in messages), details
+    return details
+
+
+def listed(api: Api, path: str, **params: Any) -> list[dict]:
+    """Every item of a list operation, page by page (documented page/per_page)."""
+    items: list[dict] = []
+    for page in range(1, 1000):
+        response = api.get(path, params={**params, "page": page, "per_page": PAGE_SIZE})
+        assert response.status_code == 200, describe(response)
+        items += response.json()["data"]
+        if len(response.json()["data"]) < PAGE_SIZE:
+            return items
+    raise AssertionError(f"{path} never ended")
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -76,46 +156,74 @@ def spelled(draw, digits: str, max_length: int = 20) -> str:
     return "".join(pieces)
 
 
-def describe(response) -> str:
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text}"
+def office_open(part: str) -> bytes:
+    """A minimal Office Open XML package (docx, xlsx, pptx) whose content says what it is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns='
+                         '"http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(f"{part}/document.xml", "<document/>")
+    return buffer.getvalue()
 
 
-def expect_error(response, status: int, code: str) -> dict:
-    """The error's ``details`` (``{}`` when absent) after checking status and code (D4 envelope)."""
-    assert response.status_code == status, describe(response)
-    error = response.json()["error"]
-    assert error["code"] == code, describe(response)
-    return error.get("details") or {}
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+# Each documented extension's file starts as such files do, so a server that also looks at the content (a
+# framework's mimes rule) sees the type the extension names; the docs say only "checked for extension".
+SIGNATURES: dict[str, bytes] = {
+    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89",
+    "webp": b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00",
+    "pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+    "doc": OLE, "xls": OLE, "ppt": OLE,
+    "docx": office_open("word"), "xlsx": office_open("xl"), "pptx": office_open("ppt"),
+    "txt": b"contract suite\n",
+    "csv": b"name,phone\ncontract,919999999999\n",
+    "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(8),
+    "3gp": b"\x00\x00\x00\x14ftyp3gp4\x00\x00\x00\x003gp4" + bytes(8),
+    "mp3": b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + bytes(28),
+    "ogg": b"OggS\x00\x02" + bytes(22) + b"\x01vorbis" + bytes(16),
+    "opus": b"OggS\x00\x02" + bytes(22) + b"OpusHead\x01\x01" + bytes(10),
+    "amr": b"#!AMR\n" + bytes(13),
+    "aac": b"\xff\xf1\x50\x80\x02\x1f\xfc" + bytes(16),
+}
+SIGNATURES["jpeg"] = SIGNATURES["jpg"]
+NOISE = bytes(range(256))  # content of no known type, for extensions no media type allows
 
 
-def field_errors(response) -> dict[str, list[str]]:
-    details = expect_error(response, 422, "VALIDATION_ERROR")
-    for messages in details.values():
-        assert messages and all(isinstance(m, str) and m for m in messages), details
-    return details
+def upload(extension: str) -> tuple[str, bytes]:
+    name = f"upload.{extension}" if extension else "upload"
+    return name, SIGNATURES.get(extension, NOISE)
+
+
+def dynamic_buttons(template: dict) -> int:
+    """How many buttons of ``template`` take a URL parameter (``{{1}}`` in their URL), from ``components``."""
+    buttons = [b for c in template.get("components") or () if str(c.get("type", "")).upper() == "BUTTONS"
+               for b in c.get("buttons") or ()]
+    return sum("{{" in str(b.get("url", "")) for b in buttons[:3])
 
 
 def template_fields(template: dict) -> dict[str, str]:
-    """Every parameter ``template`` needs, filled (the documented header and body rules of Send Template)."""
+    """Every parameter ``template`` needs, filled (the documented header and body rules of Send Template), and
+    the documented ``button_N`` of its dynamic URL buttons."""
     fields = {f"field_{n}": f"value {n}" for n in range(1, template["body_params_count"] + 1)}
     header = (template.get("header_data_format") or "NONE").upper()
     if header == "TEXT" and template.get("header_params_count"):
         fields["header_field_1"] = "header value"
     elif header in ("IMAGE", "VIDEO", "DOCUMENT"):
         fields[f"header_{header.lower()}_url"] = f"https://example.com/header/{header.lower()}"
+    fields.update({f"button_{n}": f"path{n}" for n in range(dynamic_buttons(template))})
     return fields
 
 
-def listed(api: Api, path: str) -> list[dict]:
-    """Every item of a list operation, page by page (documented page/per_page)."""
-    items: list[dict] = []
-    for page in range(1, 1000):
-        response = api.get(path, params={"page": page, "per_page": PAGE_SIZE})
-        assert response.status_code == 200, describe(response)
-        items += response.json()["data"]
-        if len(response.json()["data"]) < PAGE_SIZE:
-            return items
-    raise AssertionError(f"{path} never ended")
+TEMPLATE_FIELDS = {"template_name", "language", "category", "status", "body_params_count", "header_data_format",
+                   "header_params_count", "components"}
+
+
+def sendable(template: dict) -> bool:
+    """Whether Send Template can fill ``template`` without an OTP: APPROVED, not AUTHENTICATION (those need an
+    OTP of their own), and no more parameters than its documented fields (``header_field_1``, ``field_1..10``)."""
+    return (template["status"] == "APPROVED" and template["category"] != "AUTHENTICATION"
+            and template["body_params_count"] <= 10 and (template.get("header_params_count") or 0) <= 1)
 
 
 class Sender:
@@ -126,45 +234,50 @@ class Sender:
 
     @cached_property
     def templates(self) -> list[dict]:
-        return listed(self.api, "/templates")
+        """List Templates' items, each as Get Template shows it where the list leaves out a field the checks read
+        (the docs give List Templates' query only; Get Template's fields are documented)."""
+        items = listed(self.api, "/templates")
+        return [item if item.keys() >= TEMPLATE_FIELDS else self.get_template(item) for item in items]
+
+    def get_template(self, item: dict) -> dict:
+        response = self.api.get(f"/templates/{item['template_id']}")
+        assert response.status_code == 200, describe(response)
+        return response.json()["data"]
 
     @cached_property
-    def auth_template(self) -> dict:
-        usable = listed(self.api, "/auth/templates")
-        if not usable:
-            pytest.skip("the tenant lists no authentication template")
-        return usable[0]
+    def otp_fields(self) -> dict[str, str]:
+        return otp_template_fields(self.api)
 
     @cached_property
     def approved_template(self) -> dict:
-        approved = [t for t in self.templates if t["status"] == "APPROVED"]
+        """A template Send Template can fill (D14 seeds an APPROVED MARKETING one)."""
+        approved = [t for t in self.templates if sendable(t)]
         if not approved:
-            pytest.skip("the tenant lists no APPROVED template")
-        return approved[0]
+            pytest.skip("the tenant lists no APPROVED template outside the AUTHENTICATION category")
+        return min(approved, key=lambda t: (t["template_name"], t["language"]))
 
     def body(self, op_id: str) -> dict[str, Any]:
         if op_id == "sendTextMessage":
-            return {"message": "Hello from the contract suite"}
+            return {"message": f"Hello from the contract suite {records.unique('text')}"}
         if op_id == "sendInteractiveMessage":
             return {"type": "button", "body_text": "Pick one", "buttons": [{"id": "yes", "title": "Yes"}]}
         if op_id == "sendMediaMessage":
-            return {"media_type": "image"}
+            return {"media_type": "image", "media_file": upload("jpg")}
         if op_id == "sendTemplateMessage":
             template = self.approved_template
             return {"template_name": template["template_name"], "language": template["language"], **template_fields(template)}
-        template = self.auth_template
         code = {"code": "123456"} if op_id == "sendOtp" else {}
-        return {"template_name": template["template_name"], "language": template["language"], **code}
+        return {**self.otp_fields, **code}
 
     def send(self, op_id: str, phone: str, **fields: Any):
-        """Sends through ``op_id`` to ``phone``; ``fields`` add to or replace the valid body."""
+        """Sends through ``op_id`` to ``phone``; ``fields`` add to or replace the valid body (None: left out)."""
         op = SPEC.operation(op_id)
-        body = {"phone": phone, **self.body(op_id), **fields}
+        body = {k: v for k, v in {"phone": phone, **self.body(op_id), **fields}.items() if v is not None}
         if op_id == "sendMediaMessage":
-            upload = body.pop("media_file", ("photo.jpg", TINY_FILE))
-            text = {k: str(v) for k, v in body.items() if v is not None}
-            return self.api.request(op.method, op.path, data=text, files={"media_file": upload})
-        return self.api.request(op.method, op.path, json={k: v for k, v in body.items() if v is not None})
+            # The documented body is multipart/form-data; its fields are text by nature.
+            files = {"media_file": body.pop("media_file")} if "media_file" in body else None
+            return self.api.request(op.method, op.path, data={k: str(v) for k, v in body.items()}, files=files)
+        return self.api.request(op.method, op.path, json=body)
 
 
 @pytest.fixture
@@ -181,7 +294,7 @@ def control_sender(control, **options: Any) -> Sender:
 # --- templates that cannot be sent ---------------------------------------------------------------
 
 def of_kind(params: list, kind: str) -> list:
-    return [pytest.param(p.values[0], kind, id=f"{p.id}-{kind}", marks=p.marks) for p in params]
+    return [pytest.param(p.values[0], kind, p.values[-1], id=f"{p.id}-{kind}", marks=p.marks) for p in params]
 
 
 REFUSALS = [
@@ -192,29 +305,35 @@ REFUSALS = [
 
 
 def refused_templates(sender: Sender, kind: str) -> st.SearchStrategy[dict]:
-    """Templates of ``kind``, found in List Templates by their status and category fields."""
-    approved_names = {t["template_name"] for t in sender.templates if t["status"] == "APPROVED"}
+    """Templates of ``kind``, found in List Templates by their status and category fields.
+
+    A name that also has an APPROVED template (of the right category), in any language, is never used: whether
+    the language takes part in the lookup is not fixed (D19).
+    """
+    usable = {t["template_name"] for t in sender.templates if t["status"] == "APPROVED"
+              and (kind != "wrong_category" or t["category"] == "AUTHENTICATION")}
     if kind == "unknown":
         names = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=40)
         known = {t["template_name"] for t in sender.templates}
         return names.filter(lambda n: n not in known).map(lambda n: {"template_name": n, "language": "en"})
     if kind == "not_approved":
-        found = [t for t in sender.templates if t["status"] != "APPROVED" and t["template_name"] not in approved_names]
+        found = [t for t in sender.templates if t["status"] != "APPROVED"]
     else:
         found = [t for t in sender.templates if t["status"] == "APPROVED" and t["category"] != "AUTHENTICATION"]
+    found = [t for t in found if t["template_name"] not in usable]
     if not found:
         pytest.skip(f"the tenant lists no {kind.replace('_', ' ')} template")
     return st.sampled_from(found)
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize(("op_id", "kind"), REFUSALS)
-def test_templates_that_cannot_be_sent_are_refused(sender, op_id, kind):
+@pytest.mark.parametrize(("op_id", "kind", "strict"), REFUSALS)
+def test_templates_that_cannot_be_sent_are_refused(sender, op_id, kind, strict):
     """Sending a template that is unknown or not APPROVED is a 404 RESOURCE_NOT_FOUND; sending an OTP through
-    an APPROVED template of another category is a 422 VALIDATION_ERROR reported under ``template_name``.
+    an APPROVED template of another category is a 422 VALIDATION_ERROR (under which field is not fixed).
 
     Provenance per operation from the spec's ``x-error-codes`` (documented on Send OTP/Verification Code and
-    inherited by Resend OTP; assumed D6 on Send Template Message).
+    inherited by Resend OTP; D4 for the strict cases).
     """
 
     @given(template=refused_templates(sender, kind))
@@ -222,25 +341,28 @@ def test_templates_that_cannot_be_sent_are_refused(sender, op_id, kind):
         fields = {"template_name": template["template_name"], "language": template["language"]}
         response = sender.send(op_id, records.unique_phone(), **fields)
         if kind == "wrong_category":
-            assert "template_name" in field_errors(response), describe(response)
+            refused(response, 422, "VALIDATION_ERROR", strict)
         else:
-            expect_error(response, 404, "RESOURCE_NOT_FOUND")
+            refused(response, 404, "RESOURCE_NOT_FOUND", strict)
 
     check()
 
 
-@pytest.mark.documented
-@pytest.mark.sends
-@pytest.mark.operation("sendTemplateMessage")
-def test_every_body_parameter_is_required(sender):
-    """Send Template needs ``field_k`` for each body parameter ``{{k}}`` of the template: leaving any out is a
-    422 VALIDATION_ERROR naming each missing ``field_k``, and sending them all is accepted.
+BODY_PARAMETERS = tiered("sendTemplateMessage", error_entry("sendTemplateMessage", 422, "VALIDATION_ERROR"))
 
-    Documented (Send Template Message: template validation rules); the messages are assumed (D15).
+
+@pytest.mark.sends
+@pytest.mark.parametrize(("op_id", "strict"), BODY_PARAMETERS)
+def test_every_body_parameter_is_required(sender, op_id, strict):
+    """Send Template needs ``field_k`` for each body parameter ``{{k}}`` of the template: leaving any out is a
+    422 VALIDATION_ERROR (strictly: naming each missing ``field_k``), and sending them all is accepted.
+
+    Documented (Send Template Message: template validation rules); the field names in ``details`` D4, the 200
+    D5, the messages D15.
     """
-    candidates = [t for t in sender.templates if t["status"] == "APPROVED" and t["body_params_count"] > 0]
+    candidates = [t for t in sender.templates if sendable(t) and t["body_params_count"] > 0]
     if not candidates:
-        pytest.skip("the tenant lists no APPROVED template with body parameters")
+        pytest.skip("the tenant lists no APPROVED template with body parameters outside AUTHENTICATION")
     cases = st.sampled_from(candidates).flatmap(
         lambda t: st.tuples(st.just(t), st.sets(st.integers(1, t["body_params_count"])))
     )
@@ -250,12 +372,14 @@ def test_every_body_parameter_is_required(sender):
         template, left_out = case
         fields = {**template_fields(template), **{f"field_{k}": None for k in left_out}}
         fields.update(template_name=template["template_name"], language=template["language"])
-        response = sender.send("sendTemplateMessage", records.unique_phone(), **fields)
+        response = sender.send(op_id, records.unique_phone(), **fields)
         if not left_out:
             assert response.status_code == 200, describe(response)
-            return
-        reported = {name for name in field_errors(response) if name.startswith("field_")}
-        assert reported == {f"field_{k}" for k in left_out}, describe(response)
+        elif not strict:
+            names_code(response, 422, "VALIDATION_ERROR")
+        else:
+            reported = {name for name in field_errors(response) if name.startswith("field_")}
+            assert reported == {f"field_{k}" for k in left_out}, describe(response)
 
     check()
 
@@ -263,78 +387,131 @@ def test_every_body_parameter_is_required(sender):
 # --- recipients ------------------------------------------------------------------------------
 
 
-@pytest.mark.sends
-@pytest.mark.parametrize("op_id", senders_with(403, "CONTACT_OPTED_OUT"))
-def test_opted_out_contacts_are_refused(api, tenant, needs_control, sender, op_id):
-    """A contact that opted out gets nothing: every send to it, by any spelling of its phone or by
-    ``contact_id``, is a 403 CONTACT_OPTED_OUT.
+def opt_out(control, tenant, contact_id: int) -> None:
+    """Marks the tenant's contact opted out (D14), naming the tenant where the control client can: ids may be
+    shared across tenants (D19), and then the id alone is ambiguous."""
+    control.set_opt_out(contact_id, True, tenant_id=tenant.tenant_id)
 
-    Provenance per operation from the spec (documented on Send Text, Send Interactive and Send OTP; assumed D6
-    elsewhere); the opt-out switch is the control API's (D13, D14).
+
+@pytest.mark.sends
+@pytest.mark.parametrize(("op_id", "strict"), senders_with(403, "CONTACT_OPTED_OUT"))
+def test_opted_out_contacts_are_refused(api, tenant, needs_control, sender, op_id, strict):
+    """A contact that opted out gets nothing: every send to its phone, or by ``contact_id``, is a 403
+    CONTACT_OPTED_OUT; strictly also to any spelling of its phone (D9).
+
+    Provenance per operation from the spec (documented on Send Text, Send Interactive and Send OTP); the
+    opt-out switch is the control API's (D13, D14).
     """
     by_id = "contact_id" in SPEC.operation(op_id).body_fields
 
     @given(data=st.data())
     def check(data):
         contact = records.contact(api, tenant)
-        needs_control.set_opt_out(contact["id"], True)
-        phone = data.draw(spelled(contact["phone"], phone_limit(op_id)), label="phone")
+        opt_out(needs_control, tenant, contact["id"])
+        longest = phone_limit(op_id)
+        spellings = spelled(contact["phone"], longest) | st.just(padded(contact["phone"], longest))
+        phone = data.draw(spellings, label="phone") if strict else contact["phone"]
         extra = {"contact_id": contact["id"]} if by_id and data.draw(st.booleans(), label="by id") else {}
-        expect_error(sender.send(op_id, phone, **extra), 403, "CONTACT_OPTED_OUT")
+        refused(sender.send(op_id, phone, **extra), 403, "CONTACT_OPTED_OUT", strict)
 
     check()
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize("op_id", senders_with(404, "NOT_FOUND", when="contact", needs_field="contact_id"))
-def test_missing_contact_id_is_not_found(api, sender, op_id):
+@pytest.mark.parametrize(("op_id", "strict"), senders_with(404, "NOT_FOUND", when="contact", needs_field="contact_id"))
+def test_missing_contact_id_is_not_found(api, sender, op_id, strict):
     """A ``contact_id`` naming no contact of the tenant is a 404 NOT_FOUND.
 
-    Provenance per operation from the spec (documented on Send Text and Send OTP; assumed D6 elsewhere).
+    Provenance per operation from the spec (documented on Send Text and Send OTP).
     """
 
     @given(contact_id=st.integers(10**9, 2**31 - 1))
     def check(contact_id):
         assume(api.get(f"/contacts/{contact_id}").status_code == 404)
-        expect_error(sender.send(op_id, records.unique_phone(), contact_id=contact_id), 404, "NOT_FOUND")
+        refused(sender.send(op_id, records.unique_phone(), contact_id=contact_id), 404, "NOT_FOUND", strict)
 
     check()
 
 
 # --- media and interactive rules --------------------------------------------------------------
 
+UPLOADS = tiered(MEDIA.operation_id, error_entry(MEDIA.operation_id, 422, "VALIDATION_ERROR"))
 
-@pytest.mark.documented
+
 @pytest.mark.sends
-@pytest.mark.operation("sendMediaMessage")
-def test_uploads_need_an_extension_allowed_for_their_media_type(sender):
+@pytest.mark.parametrize(("op_id", "strict"), UPLOADS)
+def test_uploads_need_an_extension_allowed_for_their_media_type(sender, op_id, strict):
     """An uploaded ``media_file`` is accepted exactly when its extension is allowed for its ``media_type``;
-    otherwise the 422 VALIDATION_ERROR names ``media_file``.
+    otherwise it is a 422 VALIDATION_ERROR (strictly: naming ``media_file``). Each file's content is of the type
+    its extension names.
 
     Documented (Send Media Message: allowed extensions per type, read from ``x-media-rules``); the placement
-    under ``media_file`` is D4 and the messages D15.
+    under ``media_file`` D4, the 200 D5, the messages D15.
     """
     extensions = st.sampled_from(ALL_EXTENSIONS) | st.text(string.ascii_lowercase + string.digits, max_size=4)
 
-    @given(media_type=st.sampled_from(sorted(MEDIA_RULES)), extension=extensions, data=st.data())
-    def check(media_type, extension, data):
-        phone = data.draw(spelled(records.unique_phone(), phone_limit(MEDIA.operation_id)), label="phone")
-        name = f"upload.{extension}" if extension else "upload"
-        response = sender.send(MEDIA.operation_id, phone, media_type=media_type, media_file=(name, TINY_FILE))
+    @given(media_type=st.sampled_from(sorted(MEDIA_RULES)), extension=extensions)
+    def check(media_type, extension):
+        response = sender.send(op_id, records.unique_phone(), media_type=media_type, media_file=upload(extension))
         if extension in MEDIA_RULES[media_type]["extensions"]:
             assert response.status_code == 200, describe(response)
-        else:
+        elif strict:
             assert "media_file" in field_errors(response), describe(response)
+        else:
+            names_code(response, 422, "VALIDATION_ERROR")
 
     check()
 
 
-def expect_field_paths(response, expected: set[str]) -> None:
-    """200 when nothing breaks a rule, else a 422 reporting exactly the ``expected`` paths (D4)."""
+INTERACTIVE = SPEC.operation("sendInteractiveMessage").body_fields
+BUTTONS = INTERACTIVE["buttons"].schema
+SECTIONS = INTERACTIVE["sections"].schema
+ROWS = SECTIONS["items"]["properties"]["rows"]
+MAX_BUTTONS = checked_limit(BUTTONS, "maxItems")
+MAX_BUTTON_TITLE = checked_limit(BUTTONS["items"]["properties"]["title"], "maxLength")
+MAX_SECTIONS = checked_limit(SECTIONS, "maxItems")
+MAX_LIST_BUTTON_TEXT = checked_limit(INTERACTIVE["list_button_text"].schema, "maxLength")
+MAX_ROW_TITLE = checked_limit(ROWS["items"]["properties"]["title"], "maxLength")
+# What no document fixes, the checks stay well inside of (D19): rows per section (also WhatsApp's total of 10
+# rows in a list), ids, section titles.
+ROWS_IN_A_LIST = 10
+
+
+def over(limit: int | None, value: int) -> bool:
+    return limit is not None and value > limit
+
+
+@st.composite
+def labels(draw, count: st.SearchStrategy[int], limit: int | None) -> list[str]:
+    """``count`` distinct labels, often exactly at, one under or one over ``limit`` characters (never over a
+    limit the contract does not fix). No label is blank or has surrounding space (D16; trimming is free)."""
+    top = limit if limit is not None else 20
+    boundary = [top - 1, top, top + 1] if limit is not None else [top - 1, top]
+    lengths = st.integers(1, top + 10 if limit is not None else top) | st.sampled_from(boundary)
+    made = []
+    for index in range(draw(count)):
+        length = draw(lengths)
+        body = draw(st.text(ALNUM + " ", min_size=length - 1, max_size=length - 1))
+        made.append((ALNUM[index] + body).rstrip().ljust(length, "x"))
+    return made
+
+
+def around(limit: int | None, low: int = 1) -> st.SearchStrategy[int]:
+    """Counts from ``low`` to just over ``limit``, its boundary often; within 3 when no limit is fixed."""
+    if limit is None:
+        return st.integers(low, 3)
+    return st.integers(low, limit + 2) | st.sampled_from([limit, limit + 1])
+
+
+def expect_field_paths(response, expected: set[str], exact: bool = True) -> None:
+    """200 when nothing breaks a rule, else a 422 reporting the ``expected`` paths (D4): exactly those, or at
+    least those when the body also goes past what no document fixes."""
     if not expected:
         assert response.status_code == 200, describe(response)
-    else:
+    elif exact:
         assert set(field_errors(response)) == expected, describe(response)
+    else:
+        assert expected <= set(field_errors(response)), describe(response)
 
 
 @pytest.mark.assumed
@@ -342,19 +519,36 @@ def expect_field_paths(response, expected: set[str]) -> None:
 @pytest.mark.operation("sendInteractiveMessage")
 def test_button_limits_report_every_broken_path(sender):
     """Reply buttons: more than 3 is reported under ``buttons``, a title over 20 characters under
-    ``buttons.N.title``, all at once; a message within the limits is sent.
+    ``buttons.N.title``, all at once; a message within the limits is sent. Counts and lengths at the limits,
+    one under and one over are tried on purpose.
 
     Assumed (D4: dotted paths, every failing field at once); the limits themselves are documented.
     """
 
-    @given(titles=st.lists(LABELS, min_size=1, max_size=6))
+    @given(titles=labels(around(MAX_BUTTONS), MAX_BUTTON_TITLE))
     def check(titles):
         buttons = [{"id": f"b{i}", "title": title} for i, title in enumerate(titles)]
-        expected = {f"buttons.{i}.title" for i, title in enumerate(titles) if len(title) > 20}
-        expected |= {"buttons"} if len(buttons) > 3 else set()
+        expected = {f"buttons.{i}.title" for i, title in enumerate(titles) if over(MAX_BUTTON_TITLE, len(title))}
+        expected |= {"buttons"} if over(MAX_BUTTONS, len(buttons)) else set()
         expect_field_paths(sender.send("sendInteractiveMessage", records.unique_phone(), buttons=buttons), expected)
 
     check()
+
+
+@st.composite
+def list_menus(draw) -> list[list[str]]:
+    """Row titles per section: within WhatsApp's 10 rows in all when the sections are within their limit, one
+    row each when there are too many sections."""
+    sections = draw(around(MAX_SECTIONS))
+    if over(MAX_SECTIONS, sections):
+        titles = draw(labels(st.just(sections), MAX_ROW_TITLE))
+        return [[title] for title in titles]
+    sizes = [1] * sections
+    for index in draw(st.lists(st.integers(0, sections - 1), max_size=ROWS_IN_A_LIST - sections)):
+        sizes[index] = min(sizes[index] + 1, 3)
+    titles = draw(labels(st.just(sum(sizes)), MAX_ROW_TITLE))
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    return [titles[start:start + size] for start, size in zip(starts, sizes, strict=True)]
 
 
 @pytest.mark.assumed
@@ -362,29 +556,32 @@ def test_button_limits_report_every_broken_path(sender):
 @pytest.mark.operation("sendInteractiveMessage")
 def test_list_limits_report_every_broken_path(sender):
     """List menus: more than 10 sections is reported under ``sections``, a ``list_button_text`` over 20
-    characters under its name, a row title over 24 under ``sections.N.rows.M.title``, all at once.
+    characters under its name, a row title over 24 under ``sections.N.rows.M.title``, all at once. Only the
+    ``type = list`` fields are sent (D19: fields of the other type may be ignored or refused).
 
     Assumed (D4: dotted paths, every failing field at once); the limits themselves are documented.
     """
-    sections = st.lists(st.lists(LABELS, min_size=1, max_size=3), min_size=1, max_size=12)
 
-    @given(rows=sections, button_text=LABELS)
+    @given(rows=list_menus(), button_text=labels(st.just(1), MAX_LIST_BUTTON_TEXT))
     def check(rows, button_text):
         body = {
             "type": "list",
             "buttons": None,
-            "list_button_text": button_text,
+            "list_button_text": button_text[0],
             "sections": [
                 {"title": f"Section {i}", "rows": [{"id": f"r{i}-{j}", "title": t} for j, t in enumerate(titles)]}
                 for i, titles in enumerate(rows)
             ],
         }
         expected = {
-            f"sections.{i}.rows.{j}.title" for i, titles in enumerate(rows) for j, t in enumerate(titles) if len(t) > 24
+            f"sections.{i}.rows.{j}.title"
+            for i, titles in enumerate(rows) for j, t in enumerate(titles) if over(MAX_ROW_TITLE, len(t))
         }
-        expected |= {"sections"} if len(rows) > 10 else set()
-        expected |= {"list_button_text"} if len(button_text) > 20 else set()
-        expect_field_paths(sender.send("sendInteractiveMessage", records.unique_phone(), **body), expected)
+        expected |= {"sections"} if over(MAX_SECTIONS, len(rows)) else set()
+        expected |= {"list_button_text"} if over(MAX_LIST_BUTTON_TEXT, len(button_text[0])) else set()
+        within = sum(map(len, rows)) <= ROWS_IN_A_LIST
+        response = sender.send("sendInteractiveMessage", records.unique_phone(), **body)
+        expect_field_paths(response, expected, exact=within)
 
     check()
 
@@ -392,79 +589,95 @@ def test_list_limits_report_every_broken_path(sender):
 # --- the history ------------------------------------------------------------------------------
 
 KINDS = ("sendTextMessage", "sendTemplateMessage", "sendMediaMessage", "sendInteractiveMessage")
-HISTORY_TYPES = {"sendTextMessage": "text", "sendTemplateMessage": "template", "sendMediaMessage": "image",
-                 "sendInteractiveMessage": "interactive"}
+# The send answers that document ``status`` (Send Template's table was cut before it).
+STATUS_ANSWERS = ("sendTextMessage", "sendMediaMessage", "sendInteractiveMessage")
+# Digits-only phones every send takes: as short as Send Text and Send Media allow, as long as Send Media allows.
+PHONE_LENGTHS = (
+    SPEC.operation("sendTextMessage").body_fields["phone"].schema["minLength"], 12, phone_limit(MEDIA.operation_id)
+)
+SENDS = st.tuples(st.sampled_from(KINDS), st.sampled_from(PHONE_LENGTHS))
 
 
-def send_some(sender: Sender, data, kinds: list[str], tick) -> list[dict]:
-    """Sends one message per kind to a fresh number in a generated spelling; returns the answers' data."""
+def fresh_phone(length: int) -> str:
+    """A phone of ``length`` digits no other check uses."""
+    return "9" + "".join(secrets.choice(string.digits) for _ in range(length - 1))
+
+
+def send_some(sender: Sender, kinds: list[tuple[str, int]], tick) -> list[dict]:
+    """Sends one message per (kind, phone length) to a fresh number; returns the answers' data after checking
+    the documented fields every such answer has (the phone as sent, digits only; status ``sent`` where
+    documented)."""
     sent = []
-    for op_id in kinds:
-        digits = records.unique_phone()
-        phone = data.draw(spelled(digits, phone_limit(op_id)), label="phone")
-        response = sender.send(op_id, phone)
+    for op_id, length in kinds:
+        digits = fresh_phone(length)
+        response = sender.send(op_id, digits)
         assert response.status_code == 200, describe(response)
         answer = response.json()["data"]
-        assert answer["phone"] == digits and answer["status"] == "sent", answer
+        assert answer["phone"] == digits and isinstance(answer["message_id"], str), answer
+        assert op_id not in STATUS_ANSWERS or answer["status"] == "sent", answer
         sent.append(answer)
         tick()
     return sent
+
+
+def history(api: Api, sent: list[dict]) -> list[dict]:
+    """The first page of List Messages (newest first by default) and our messages on it, in its order, found
+    by the WhatsApp ``message_id`` that the send answers and the history both document."""
+    page = api.get("/messages", params={"per_page": PAGE_SIZE})
+    assert page.status_code == 200, describe(page)
+    ours = {m["message_id"] for m in sent}
+    found = [item for item in page.json()["data"] if item["message_id"] in ours]
+    assert sorted(item["message_id"] for item in found) == sorted(ours), (sent, found)
+    assert all(item["status"] in MESSAGE_STATUSES for item in found), found
+    return found
 
 
 @pytest.mark.documented
 @pytest.mark.sends
 @pytest.mark.operation(*KINDS, "listMessages")
 def test_sent_messages_are_listed_newest_first(api, sender, control, tenant):
-    """What the send operations answer is in List Messages, newest first by default, with status ``sent``; the
-    answers give the phone as digits only, whatever the spelling sent.
+    """What the send operations answer is in List Messages, newest first by default.
 
-    Documented (List Messages: default sort -created_at; send operations: status sent, cleaned phone). With
-    control, the tenant's clock moves a second between sends so the order is strict; without, only
-    ``sent_at`` is checked to never increase down the page.
+    Documented (List Messages: default sort -created_at, message_id; send operations: message_id, the cleaned
+    phone, status sent). With control, the tenant's clock moves a second between sends so the order is strict;
+    without, only their presence is checked. Other messages of the tenant are not read: their ``sent_at`` may
+    come from ``time_sent`` rather than the sort's ``created_at``.
     """
 
     def tick() -> None:
         if control is not None:
             control.move_clock(tenant.tenant_id, advance_seconds=1)
 
-    @given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=4), data=st.data())
-    def check(kinds, data):
-        sent = send_some(sender, data, kinds, tick)
-        page = api.get("/messages", params={"per_page": PAGE_SIZE})
-        assert page.status_code == 200, describe(page)
-        items = page.json()["data"]
-        stamps = [item["sent_at"] for item in items]
-        assert stamps == sorted(stamps, reverse=True), stamps
-        ours = {m["message_id"]: m for m in sent}
-        found = [item for item in items if item["message_id"] in ours]
-        assert all(item["status"] == "sent" for item in found), found
-        order = [item["message_id"] for item in found]
+    @given(kinds=st.lists(SENDS, min_size=1, max_size=4))
+    def check(kinds):
+        sent = send_some(sender, kinds, tick)
+        order = [item["message_id"] for item in history(api, sent)]
         if control is not None:
             assert order == [m["message_id"] for m in reversed(sent)], order
-        else:
-            assert sorted(order) == sorted(ours), order
 
     check()
 
 
-@pytest.mark.assumed
+@pytest.mark.documented
 @pytest.mark.sends
-@pytest.mark.operation(*KINDS, "getMessage")
+@pytest.mark.operation(*KINDS, "listMessages", "getMessage")
 def test_get_message_finds_each_sent_message(api, sender):
-    """Get Message with a send's ``chat_message_id`` returns that message: same WhatsApp id, status ``sent``
-    and the type of the send.
+    """Get Message with the record ``id`` List Messages shows for a sent message returns that message: the
+    same id, WhatsApp id, type and time.
 
-    Assumed (the spec's GetMessage links: ``chat_message_id`` is the history id; D8); fields documented.
+    Documented (List Messages and Get Message: ``id`` is the message record id Get Message takes). A send's
+    ``chat_message_id`` is not used: whether it is that id is not fixed (D19).
     """
 
-    @given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=3), data=st.data())
-    def check(kinds, data):
-        for op_id, answer in zip(kinds, send_some(sender, data, kinds, lambda: None), strict=True):
-            response = api.get(f"/messages/{answer['chat_message_id']}")
+    @given(kinds=st.lists(SENDS, min_size=1, max_size=3))
+    def check(kinds):
+        for item in history(api, send_some(sender, kinds, lambda: None)):
+            response = api.get(f"/messages/{item['id']}")
             assert response.status_code == 200, describe(response)
             message = response.json()["data"]
-            assert message["id"] == answer["chat_message_id"] and message["message_id"] == answer["message_id"], message
-            assert message["status"] == "sent" and message["type"] == HISTORY_TYPES[op_id], message
+            same = ("id", "message_id", "type", "sent_at")
+            assert {k: message[k] for k in same} == {k: item[k] for k in same}, (item, message)
+            assert message["status"] in MESSAGE_STATUSES, message
 
     check()
 
@@ -473,10 +686,10 @@ def test_get_message_finds_each_sent_message(api, sender):
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize("op_id", senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="conversation"))
-def test_conversation_limit_is_enforced(needs_control, op_id):
-    """With the plan's monthly conversations used up, a send to a new number is a 403 FEATURE_LIMIT_EXCEEDED with
-    details {feature: conversations, current, maximum}.
+@pytest.mark.parametrize(("op_id", "strict"), senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="conversation"))
+def test_conversation_limit_is_enforced(needs_control, op_id, strict):
+    """With the plan's monthly conversations used up, a send to a new number is a 403 FEATURE_LIMIT_EXCEEDED;
+    strictly with details {feature: conversations, current, maximum} (D4).
 
     Provenance per operation from the spec (documented on Send Text, Send Interactive and Send OTP: details keys
     documented on Create Contact); the tenant's plan is set through the control API (D14).
@@ -488,44 +701,43 @@ def test_conversation_limit_is_enforced(needs_control, op_id):
         for _ in range(maximum):
             response = limited.send("sendTextMessage", records.unique_phone())
             assert response.status_code == 200, describe(response)
-        details = expect_error(limited.send(op_id, records.unique_phone()), 403, "FEATURE_LIMIT_EXCEEDED")
-        assert details == {"feature": "conversations", "current": maximum, "maximum": maximum}, details
+        details = refused(limited.send(op_id, records.unique_phone()), 403, "FEATURE_LIMIT_EXCEEDED", strict)
+        if strict:
+            assert details == {"feature": "conversations", "current": maximum, "maximum": maximum}, details
 
     check()
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize("op_id", senders_with(403, "FEATURE_NOT_AVAILABLE"))
-def test_templates_feature_off_refuses_template_sends(needs_control, op_id):
+@pytest.mark.parametrize(("op_id", "strict"), senders_with(403, "FEATURE_NOT_AVAILABLE"))
+def test_templates_feature_off_refuses_template_sends(needs_control, op_id, strict):
     """A plan without the ``whatsapp_templates`` feature cannot send templates: 403 FEATURE_NOT_AVAILABLE.
 
-    Provenance per operation from the spec (documented on Send OTP, inherited by Resend OTP; assumed D6 on Send
-    Template); the plan is set through the control API (D14).
+    Provenance per operation from the spec (documented on Send OTP, inherited by Resend OTP); the plan is set
+    through the control API (D14).
     """
     gated = control_sender(needs_control, features={"whatsapp_templates": False})
 
-    @given(data=st.data())
-    def check(data):
-        phone = data.draw(spelled(records.unique_phone(), phone_limit(op_id)), label="phone")
-        expect_error(gated.send(op_id, phone), 403, "FEATURE_NOT_AVAILABLE")
+    @given(phone=st.builds(records.unique_phone))
+    def check(phone):
+        refused(gated.send(op_id, phone), 403, "FEATURE_NOT_AVAILABLE", strict)
 
     check()
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize("op_id", senders_with(422, "WHATSAPP_NOT_CONFIGURED"))
-def test_unconfigured_whatsapp_refuses_sends(needs_control, op_id):
+@pytest.mark.parametrize(("op_id", "strict"), senders_with(422, "WHATSAPP_NOT_CONFIGURED"))
+def test_unconfigured_whatsapp_refuses_sends(needs_control, op_id, strict):
     """An account whose WhatsApp is not configured cannot send: 422 WHATSAPP_NOT_CONFIGURED.
 
-    Provenance per operation from the spec (documented on Send Text and Send OTP; assumed D6 elsewhere); the
-    setting is made through the control API (D14).
+    Provenance per operation from the spec (documented on Send Text and Send OTP); the setting is made through
+    the control API (D14).
     """
     unconfigured = control_sender(needs_control, settings={"whatsapp_configured": False})
 
-    @given(data=st.data())
-    def check(data):
-        phone = data.draw(spelled(records.unique_phone(), phone_limit(op_id)), label="phone")
-        expect_error(unconfigured.send(op_id, phone), 422, "WHATSAPP_NOT_CONFIGURED")
+    @given(phone=st.builds(records.unique_phone))
+    def check(phone):
+        refused(unconfigured.send(op_id, phone), 422, "WHATSAPP_NOT_CONFIGURED", strict)
 
     check()
 
@@ -540,19 +752,20 @@ def template_set(api: Api) -> set[tuple]:
 @pytest.mark.assumed
 @pytest.mark.operation("syncTemplates", "listTemplates")
 def test_sync_is_idempotent(api):
-    """Sync Templates answers 200, and syncing again on an unchanged WhatsApp account leaves List Templates
-    with the same set of templates.
+    """Sync Templates answers 200 each time, and once synced, syncing again on an unchanged WhatsApp account
+    leaves List Templates with the same set of templates.
 
-    Assumed (D5 status; the mirror semantics of sync are the spec's assumption, D8 template ids).
+    Assumed (D5 status; D8 template ids). The first sync may change the set (the tenant's records need not
+    mirror its WhatsApp account before it), so only the syncs after it are compared.
     """
 
     @given(times=st.integers(2, 3))
     def check(times):
         seen = []
-        for _ in range(times):
+        for _ in range(times + 1):
             response = api.post("/templates/sync")
             assert response.status_code == 200, describe(response)
             seen.append(template_set(api))
-        assert all(s == seen[0] for s in seen), seen
+        assert all(s == seen[1] for s in seen[1:]), seen
 
     check()

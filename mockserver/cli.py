@@ -12,8 +12,18 @@ from pathlib import Path
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wacr-contract")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wacr-mock", description="Stateful mock of the WA.cr APP API v2.")
+    p.add_argument("--version", action="version", version=f"wacr-mock {package_version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 picks a free one)")
     p.add_argument("--spec", type=Path, default=None, help="openapi.yaml to serve (default: the project's)")
@@ -25,8 +35,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
     p.add_argument("--fault", default=None, help="seed a named bug, for testing test suites (see --list-faults)")
     p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="answer as a legitimate variant (a variant or profile name, see --list-variants); repeatable",
+    )
+    p.add_argument("--list-variants", action="store_true", help="list the variants and profiles and exit")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
+
+
+def chosen_variants(args: argparse.Namespace):
+    """The ``--variant`` names (each may also be a comma-separated list), resolved; ValueError when bad."""
+    from mockserver.variants import resolve
+
+    return resolve(name for value in args.variant for name in value.split(","))
 
 
 def build(args: argparse.Namespace):
@@ -42,7 +67,7 @@ def build(args: argparse.Namespace):
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
-    core = MockCore(Spec.load(args.spec), validate_responses=args.validate_responses)
+    core = MockCore(Spec.load(args.spec), validate_responses=args.validate_responses, variants=chosen_variants(args))
     core.fixtures = [str(p) for p in args.seed]
     try:
         core.reset()
@@ -63,7 +88,17 @@ def build(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
+    from mockserver.variants import listing
+
     args = parser().parse_args(argv)
+    if args.list_variants:
+        print("\n".join(listing()))
+        return 0
+    try:
+        chosen_variants(args)
+    except ValueError as exc:
+        print(f"wacr-mock: --variant: {exc}", file=sys.stderr)
+        return 2
     if args.list_faults:
         from mockserver.faults import FAULTS
 

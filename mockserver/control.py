@@ -80,7 +80,7 @@ def _query(request: CoreRequest) -> dict[str, str]:
 
 
 def health(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    return {"status": "ok", "operations": len(core.spec.operations)}
+    return {"status": "ok", "operations": len(core.spec.operations), "variants": sorted(core.variants)}
 
 
 def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
@@ -185,9 +185,17 @@ def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
 def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     contact_id = _int(params["id"], "id")
-    tenant = core.store.owner_of("contacts", contact_id)
-    if tenant is None:
+    owners = core.store.owners_of("contacts", contact_id)
+    # Where ids are per tenant (a variant, D19) one id may name several contacts: tenant_id picks one.
+    tenant_id = body.get("tenant_id", _query(request).get("tenant_id"))
+    if tenant_id is not None:
+        wanted = _int(tenant_id, "tenant_id")
+        owners = [t for t in owners if t.id == wanted]
+    if not owners:
         raise ControlError(404, f"no contact {contact_id}")
+    if len(owners) > 1:
+        raise ControlError(400, f"contact {contact_id} exists in several tenants; give tenant_id")
+    tenant = owners[0]
     if not isinstance(body.get("is_opted_out"), bool):
         raise ControlError(400, "is_opted_out must be true or false")
     contact = tenant.table("contacts")[contact_id]

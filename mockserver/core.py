@@ -13,13 +13,14 @@ import math
 import re
 import threading
 import uuid
-from collections import deque
-from collections.abc import Callable
+from collections import ChainMap, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from mockserver import listing
+from mockserver.behaviour import Behaviour
 from mockserver.clock import iso
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
 from mockserver.multipart import parse_multipart
@@ -28,7 +29,8 @@ from mockserver.routing import Router
 from mockserver.seed import default_world
 from mockserver.spec import BASE_PATH, Operation, Spec
 from mockserver.state import Store, Tenant, Token
-from mockserver.validation import Outcome, ReferenceCheck, coerce_text
+from mockserver.validation import ObjectValidator, Outcome, ReferenceCheck, coerce_text, without_empty
+from mockserver.variants import VariantSet, behaviour_for, edited_spec, resolve
 
 JSON_LIMIT = 10 * 1024 * 1024
 MULTIPART_LIMIT = 120 * 1024 * 1024
@@ -86,6 +88,7 @@ class Context:
     record: dict | None
     origin: str
     item_errors: dict[str, list[str]] = field(default_factory=dict)
+    sent: dict[str, Any] = field(default_factory=dict)  # the body as parsed, before readers and D16
 
     @property
     def now(self) -> float:
@@ -102,21 +105,28 @@ class Context:
     ) -> Reply:
         """Filters, searches, sorts and pages ``records`` as the operation's extensions say."""
         op = self.op
+        behaviour = self.core.behaviour
         records = list(records)
         raw_filters = [(k, v) for k, v in self.raw_query if k.startswith("filter[")]
-        predicates = listing.build_filters(op.ext("filters", {}), raw_filters, self.core.list_messages)
+        filters = op.ext("filters", {})
+        if behaviour.all_operators:
+            filters = {name: {**rule, "operators": list(listing.ALL_OPERATORS)} for name, rule in filters.items()}
+        predicates = listing.build_filters(filters, raw_filters, self.core.list_messages, behaviour.unknown_query)
         if predicates:
             records = [r for r in records if all(p(r) for p in predicates)]
         term = self.query.get("search") or self.query.get("q")
         if term:
             records = listing.search_records(records, term, op.ext("search-fields", []))
-        records = listing.sort_records(records, self.query.get("sort") or op.ext("default-sort", "id"))
+        records = listing.sort_records(records, self.query.get("sort") or behaviour.default_sort(op))
         page = self.query.get("page") or 1
         per_page = self.query.get("per_page") or 15
         url = self.origin + BASE_PATH + op.path
         items, meta, links = listing.page_of(records, page, per_page, url, self.raw_query)
         fields = self.query.get("fields")
-        data = [listing.select_fields(present(item), fields) for item in items]
+        data = [
+            listing.select_fields(behaviour.present(op, present(item), "item", self.tenant.id), fields)
+            for item in items
+        ]
         return Reply(data, message, listing=(meta, links))
 
 
@@ -126,15 +136,25 @@ Handler = Callable[[Context], Reply]
 class MockCore:
     """A complete mock instance: compiled spec, state, clocks and handlers."""
 
-    def __init__(self, spec: Spec | None = None, validate_responses: bool = False) -> None:
+    def __init__(
+        self,
+        spec: Spec | None = None,
+        validate_responses: bool = False,
+        variants: VariantSet | Iterable[str] = (),
+    ) -> None:
+        """``variants``: legitimate variants (``mockserver/variants.py``), fixed for the instance's life."""
         from mockserver.handlers import HANDLERS
 
-        self.spec = spec or Spec.load()
+        self.variants = variants if isinstance(variants, VariantSet) else resolve(variants)
+        base = spec or Spec.load()
+        self.behaviour: Behaviour = behaviour_for(self.variants, base)
+        self.spec = edited_spec(base, self.behaviour)
         self.router = Router(list(self.spec.operations.values()))
         missing = sorted(set(self.spec.operations) - set(HANDLERS))
         if missing:
             raise RuntimeError(f"operations without a handler: {missing}")
-        self.handlers: dict[str, Handler] = HANDLERS
+        # The variants' entries first; the shared table is read at call time (seeded faults wrap it).
+        self.handlers: ChainMap[str, Handler] = ChainMap(dict(self.behaviour.handlers), HANDLERS)
         self.list_messages: dict[str, str] = self.spec.document["x-list-messages"]
         self.lock = threading.RLock()
         self.journal: deque[dict] = deque(maxlen=2000)
@@ -144,9 +164,12 @@ class MockCore:
         if validate_responses:
             from mockserver.response_check import ResponseValidator
 
-            self.response_validator = ResponseValidator(self.spec)
-        self.store = Store()
+            self.response_validator = ResponseValidator(self.spec, lenient=bool(self.variants))
+        self.store = self._new_store()
         self.reset()
+
+    def _new_store(self) -> Store:
+        return Store(ids=self.behaviour.ids(), seed=self.behaviour.seed)
 
     # --- state -------------------------------------------------------------------------
 
@@ -154,7 +177,7 @@ class MockCore:
         from mockserver.seed import apply_fixtures
 
         with self.lock:
-            self.store = Store()
+            self.store = self._new_store()
             default_world(self.store)
             for path in self.fixtures:
                 apply_fixtures(self.store, path)
@@ -229,7 +252,7 @@ class MockCore:
             ctx = Context(self, op, tenant, token, match.params, {}, request.query, body, record, request.origin)
             self._validate(ctx, request.query)
             reply = self.handlers[op.operation_id](ctx)
-            response = self._success(op, reply, request_id, now, comments)
+            response = self._success(op, reply, request_id, now, comments, tenant.id)
         except ApiError as error:
             response = self._error_response(
                 error.status, error.code, error.message, request_id, error.details, comments, now
@@ -304,7 +327,7 @@ class MockCore:
             except ValueError as exc:
                 raise ApiError(400, "INVALID_JSON", f"Malformed multipart body: {exc}") from None
         if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
-            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be one of: {', '.join(op.bodies)}")
+            return self.behaviour.foreign_body(op, media_type)
         if not request.body.strip():
             return {}
         try:
@@ -317,6 +340,7 @@ class MockCore:
 
     def _validate(self, ctx: Context, raw_query: list[tuple[str, str]]) -> None:
         op = ctx.op
+        raw_query = self._screen_includes(op, raw_query)
         query = {}
         for key, value in raw_query:
             if key in op.query_schemas:
@@ -325,22 +349,59 @@ class MockCore:
         ctx.query = {k: v for k, v in query.items() if not outcome.errors.get(k)}
         body_validator = op.bodies.get("multipart/form-data") if ctx.body.get("__multipart__") else None
         body_validator = body_validator or next(iter(op.bodies.values()), None)
+        emptied: list[str] = []
         if body_validator is not None:
-            if ctx.body.pop("__multipart__", False):
-                for f in body_validator.fields:
-                    if f.name in ctx.body:
-                        ctx.body[f.name] = coerce_text(ctx.body[f.name], f.schema)
+            ctx.sent = ctx.body
+            ctx.body, emptied = self._read_body(ctx.body, body_validator)
             body_validator.validate(ctx.body, "", outcome)
+            for check in self.behaviour.body_checks:
+                for path, messages in check(ctx.body, body_validator).items():
+                    for message in messages:
+                        outcome.fail(path, message)
+        format_failures = set(outcome.errors) if self.behaviour.batch_format_refuses else set()
         self._settle_references(ctx, outcome)
         partial = op.ext("partial-items")
         if partial:
             # Failures of single items (``contacts.N.field``) are the handler's to judge: skipped as
-            # duplicates, listed, or a 422 as the options say. Only the request's own fields fail here.
+            # duplicates, listed, or a 422 as the options say. Only the request's own fields fail here,
+            # and, where the behaviour says so, items breaking a format rule (D18).
             item_key = re.compile(rf"^{re.escape(partial)}\.\d+\.")
-            ctx.item_errors = {k: v for k, v in outcome.errors.items() if item_key.match(k)}
+            ctx.item_errors = {
+                k: v for k, v in outcome.errors.items() if item_key.match(k) and k not in format_failures
+            }
             outcome.errors = {k: v for k, v in outcome.errors.items() if k not in ctx.item_errors}
         if outcome.errors:
             raise ValidationFailed(outcome.errors)
+        self.behaviour.emptied(ctx, emptied)
+
+    def _read_body(self, body: dict[str, Any], validator: ObjectValidator) -> tuple[dict[str, Any], list[str]]:
+        """The body as the validator sees it: form fields read, the readers applied, empty fields dropped (D16)."""
+        body = dict(body)
+        if body.pop("__multipart__", False):
+            for reader in self.behaviour.form_readers:
+                body = reader(body, validator)
+        for reader in self.behaviour.body_readers:
+            body = reader(body, validator)
+        return without_empty(body, validator)
+
+    def _screen_includes(self, op: Operation, raw_query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Unknown ``include`` relations: refused by the parameter's own rule (422), with 400, or dropped (D19)."""
+        allowed = op.ext("includes")
+        policy = self.behaviour.unknown_query
+        if allowed is None or policy == "refuse":
+            return raw_query
+        screened = []
+        for key, value in raw_query:
+            if key == "include":
+                parts = [part.strip() for part in value.split(",") if part.strip()]
+                unknown = [part for part in parts if part not in allowed]
+                if unknown and policy == "bad-request":
+                    raise listing.invalid_query("include", unknown)
+                value = ",".join(part for part in parts if part in allowed)
+                if not value:
+                    continue
+            screened.append((key, value))
+        return screened
 
     def _settle_references(self, ctx: Context, outcome: Outcome) -> None:
         for check in outcome.references:
@@ -372,14 +433,25 @@ class MockCore:
     def _meta(self, request_id: str, now: float | None) -> dict:
         return {"request_id": request_id, "timestamp": iso(now if now is not None else self.store.default_clock.now())}
 
-    def _success(self, op: Operation, reply: Reply, request_id: str, now: float, comments: bool) -> CoreResponse:
+    def _success(
+        self, op: Operation, reply: Reply, request_id: str, now: float, comments: bool, tenant_id: int
+    ) -> CoreResponse:
         status = reply.status or op.success_status
         headers = {"X-Request-Id": request_id}
-        message = reply.message or op.success_message
+        message = self.behaviour.success_text(op, reply.message or op.success_message)
+        present = self.behaviour.present
         if comments:
-            body = reply.flat if reply.flat is not None else {"success": True, "message": message, "data": reply.data}
+            if reply.flat is not None:
+                body = {**reply.flat, "message": self.behaviour.success_text(op, reply.flat["message"])}
+            else:
+                body = {"success": True, "message": message, "data": reply.data}
+            if "data" in body:
+                body["data"] = present(op, body["data"], "data", tenant_id)
+            else:
+                body = present(op, body, "body", tenant_id)
             return CoreResponse(status, body, headers)
-        body = {"success": True, "message": message, "data": reply.data, "meta": self._meta(request_id, now)}
+        data = reply.data if reply.listing is not None else present(op, reply.data, "data", tenant_id)
+        body = {"success": True, "message": message, "data": data, "meta": self._meta(request_id, now)}
         if reply.listing is not None:
             meta, links = reply.listing
             body["meta"].update(meta)
@@ -397,6 +469,7 @@ class MockCore:
         now: float | None,
     ) -> CoreResponse:
         headers = {"X-Request-Id": request_id}
+        message = self.behaviour.error_text(status, code, message)
         if comments:
             body: dict[str, Any] = {"success": False, "message": message}
             if code == "VALIDATION_ERROR" and details:

@@ -14,11 +14,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.clock import parse_iso
-from mockserver.errors import ValidationFailed
+from mockserver.errors import ApiError, ValidationFailed
 
 FILTER_KEY = re.compile(r"^filter\[(\w+)\](?:\[([^\]]+)\])?$")
 OPERATOR_ALIASES = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "!=": "ne"}
 LIST_OPERATORS = {"in", "not_in"}
+# Every operator the docs list for ``filter[field][operator]`` (List Contacts).
+ALL_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "not_in", "between", "null")
+
+
+def invalid_query(kind: str, names: list[str]) -> ApiError:
+    """The 400 of a server that refuses unknown query names outright (as Spatie's query builder does)."""
+    return ApiError(400, "INVALID_QUERY", f"Requested {kind}(s) `{', '.join(names)}` are not allowed.")
 
 
 def _parse_value(text: str, kind: str) -> Any:
@@ -75,7 +82,10 @@ def _predicate(name: str, operator: str, raw: str, kind: str) -> Callable[[dict]
     return lambda r: check(_record_value(r, name, kind))
 
 
-def build_filters(op_filters: dict, raw_filters: list[tuple[str, str]], messages: dict) -> list[Callable]:
+def build_filters(
+    op_filters: dict, raw_filters: list[tuple[str, str]], messages: dict, unknown: str = "refuse"
+) -> list[Callable]:
+    """``unknown``: what an unknown filter or operator gets: "refuse" (422), "bad-request" (400) or "ignore" (D19)."""
     predicates = []
     errors: dict[str, list[str]] = {}
     for key, raw in raw_filters:
@@ -86,10 +96,16 @@ def build_filters(op_filters: dict, raw_filters: list[tuple[str, str]], messages
         operator = OPERATOR_ALIASES.get(operator, operator)
         rule = op_filters.get(name)
         if rule is None:
-            errors.setdefault(key, []).append(messages["unknown_filter"].format(field=name))
-            continue
-        if operator not in rule.get("operators", ["eq"]):
-            errors.setdefault(key, []).append(messages["bad_operator"].format(field=name, operator=operator))
+            message = messages["unknown_filter"].format(field=name)
+        elif operator not in rule.get("operators", ["eq"]):
+            message = messages["bad_operator"].format(field=name, operator=operator)
+        else:
+            message = None
+        if message is not None:
+            if unknown == "bad-request":
+                raise invalid_query("filter", [key])
+            if unknown == "refuse":
+                errors.setdefault(key, []).append(message)
             continue
         try:
             predicates.append(_predicate(name, operator, raw, rule.get("type", "string")))

@@ -127,7 +127,7 @@ def record(ctx: Context, phone: str, contact: dict, kind: str, text: str | None,
         "status": "sent",
         "sent_at": stamp,
         "chat_id": chat["id"],
-        "chat_message_id": message["id"],
+        "chat_message_id": ctx.core.behaviour.chat_message_id(ctx.tenant, message),
     }
 
 

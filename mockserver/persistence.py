@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mockserver.core import CoreRequest, CoreResponse, MockCore
 
-FORMAT = 1
+FORMAT = 2  # 2: ids come from the store's allocator
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,82 @@ DEFAULT_WHATSAPP_TEMPLATES: list[dict[str, Any]] = [
     },
 ]
 
+# Beyond D14's minimum a tenant may start with anything (D19); the ``rich-seed`` variant adds these.
+# The first is a second APPROVED AUTHENTICATION template whose name sorts before otp_verification.
+RICH_WHATSAPP_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "template_id": "1000000000000006",
+        "template_name": "login_code",
+        "language": "en",
+        "category": "AUTHENTICATION",
+        "status": "APPROVED",
+        "header_format": "NONE",
+        "body": "{{1}} is your login code. It is valid for {{2}} minutes.",
+        "footer": None,
+        "buttons": [],
+        "code_expiration_minutes": 5,
+    },
+    {
+        "template_id": "1000000000000007",
+        "template_name": "otp_verification",
+        "language": "es",
+        "category": "AUTHENTICATION",
+        "status": "APPROVED",
+        "header_format": "NONE",
+        "body": "Tu código es {{1}}. Caduca en {{2}} minutos.",
+        "footer": None,
+        "buttons": [],
+        "code_expiration_minutes": 10,
+    },
+    {
+        "template_id": "1000000000000008",
+        "template_name": "bienvenida",
+        "language": "es",
+        "category": "MARKETING",
+        "status": "APPROVED",
+        "header_format": "NONE",
+        "body": "Hola {{1}}, gracias por elegirnos.",
+        "footer": None,
+        "buttons": [],
+    },
+    {
+        "template_id": "1000000000000009",
+        "template_name": "rappel_rendez_vous",
+        "language": "fr",
+        "category": "UTILITY",
+        "status": "APPROVED",
+        "header_format": "NONE",
+        "body": "Rappel : votre rendez-vous est le {{1}}.",
+        "footer": None,
+        "buttons": [],
+    },
+]
+# The ``other-seed-names`` variant: D14 fixes only ``otp_verification``.
+OTHER_NAMES = {
+    "Website": "Walk-in Store",
+    "New Lead": "Prospect",
+    "spring_sale": "summer_offer",
+    "otp_pending": "signin_code_pending",
+    "promo_rejected": "flash_deal_rejected",
+    "order_shipped": "delivery_update",
+}
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    """What a new tenant starts with beyond D14's minimum (a seed option of the variants)."""
+
+    rich: bool = False
+    other_names: bool = False
+
+    def name(self, default: str) -> str:
+        return OTHER_NAMES.get(default, default) if self.other_names else default
+
+    def whatsapp_templates(self) -> list[dict[str, Any]]:
+        base = [{**t, "template_name": self.name(t["template_name"])} for t in DEFAULT_WHATSAPP_TEMPLATES]
+        return (RICH_WHATSAPP_TEMPLATES + base) if self.rich else base
+
+
 PARAM = re.compile(r"\{\{\d+\}\}")
 
 
@@ -134,6 +211,7 @@ def template_record(definition: dict[str, Any], now: float) -> dict[str, Any]:
 def create_tenant(store: Store, options: dict[str, Any] | None = None, name: str | None = None) -> Tenant:
     """A tenant with one default source, one default status and the D14 templates."""
     options = options or {}
+    seed: SeedOptions = store.seed or SeedOptions()
     tenant_id = store.next_tenant_id
     store.next_tenant_id += 1
     now = store.default_clock.now()
@@ -142,23 +220,45 @@ def create_tenant(store: Store, options: dict[str, Any] | None = None, name: str
         name=name or f"Tenant {tenant_id}",
         subdomain=f"tenant{tenant_id}",
         created_at=now,
-        next_ids=store.next_ids,
+        ids=store.ids,
     )
     tenant.limits.update(options.get("limits") or {})
     tenant.features.update(options.get("features") or {})
     tenant.settings.update(options.get("settings") or {})
-    source = tenant.insert("sources", {"name": "Website"}, now)
-    status = tenant.insert("statuses", {"name": "New Lead", "color": "#2E86DE"}, now)
+    if seed.rich:
+        # Inserted first, so the default source and status are not the lowest ids.
+        for source_name in ("Referral", "Trade Fair"):
+            tenant.insert("sources", {"name": source_name}, now)
+        for status_name, color in (("Contacted", "#F39C12"), ("Qualified", "#27AE60")):
+            tenant.insert("statuses", {"name": status_name, "color": color}, now)
+    source = tenant.insert("sources", {"name": seed.name("Website")}, now)
+    status = tenant.insert("statuses", {"name": seed.name("New Lead"), "color": "#2E86DE"}, now)
     tenant.settings.setdefault("default_source_id", source["id"])
     tenant.settings.setdefault("default_status_id", status["id"])
     # Each tenant has its own WhatsApp Business account, so its own template ids.
     tenant.whatsapp_templates = [
-        {**t, "template_id": str(int(t["template_id"]) + tenant_id * 1000)} for t in DEFAULT_WHATSAPP_TEMPLATES
+        {**t, "template_id": str(int(t["template_id"]) + tenant_id * 1000)} for t in seed.whatsapp_templates()
     ]
     for definition in tenant.whatsapp_templates:
         tenant.insert("templates", template_record(definition, now), now)
+    if seed.rich:
+        seed_rich_people(tenant, now)
     store.tenants[tenant_id] = tenant
     return tenant
+
+
+def seed_rich_people(tenant: Tenant, now: float) -> None:
+    """Two groups and two contacts (one in a group), with phones no other tenant's seed uses."""
+    vip = tenant.insert("groups", {"name": "VIP"}, now)
+    tenant.insert("groups", {"name": "Newsletter"}, now)
+    people = [
+        {"firstname": "Asha", "lastname": "Rao", "company": "Rao Textiles", "email": f"asha.rao.{tenant.id}@example.com"},
+        {"firstname": "Luis", "lastname": "Mendes", "type": "customer"},
+    ]
+    for number, person in enumerate(people, start=1):
+        contact = contact_defaults(tenant, {**person, "phone": f"1555{tenant.id:07d}{number}"})
+        contact["group_id"] = [vip["id"]] if number == 1 else []
+        tenant.insert("contacts", contact, now)
 
 
 def default_world(store: Store) -> Tenant:

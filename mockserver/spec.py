@@ -6,6 +6,7 @@ messages and limits are all read here; handlers never repeat them.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,10 +23,11 @@ BASE_PATH = "/api/v2"
 
 
 def default_spec_path() -> Path:
+    """``WACR_SPEC``, else the contract shipped inside the package (a link to the repository's file)."""
     override = os.environ.get("WACR_SPEC")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "openapi.yaml"
+    return Path(str(importlib.resources.files("mockserver") / "openapi.yaml"))
 
 
 def _resolve(node: Any, root: dict, seen: tuple[str, ...] = ()) -> Any:
@@ -144,7 +146,7 @@ def _query_validator(parameters: list[dict], where: str) -> tuple[ObjectValidato
         if param.get("in") != "query":
             continue
         schema = dict(param.get("schema", {}))
-        for key in ("x-validation-messages", "x-assumed-rules", "x-assumed-messages"):
+        for key in ("x-validation-messages", "x-assumed-rules", "x-assumed-messages", "x-rule-provenance"):
             if key in param:
                 schema[key] = param[key]
         schemas[param["name"]] = schema

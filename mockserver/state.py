@@ -6,6 +6,7 @@ integers per tenant and collection, never reused (D8).
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
@@ -32,6 +33,34 @@ DEFAULT_SETTINGS = {
     "campaigns": 0,
     "staff": 1,
 }
+
+
+@dataclass
+class IdAllocator:
+    """Hands out record ids (D8: positive integers, never reused; D19: any scheme).
+
+    The default counts from 1 per collection, shared by every tenant of a store, so an
+    id names one record in the whole mock. ``start``, ``max_gap`` and ``per_tenant``
+    give the other schemes a correct server may use (``mockserver/variants.py``).
+    """
+
+    start: int = 1
+    max_gap: int = 0
+    per_tenant: bool = False
+    seed: int = 20260101
+    counters: dict[tuple[int, str], int] = field(default_factory=dict)
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def next(self, tenant_id: int, collection: str) -> int:
+        key = (tenant_id if self.per_tenant else 0, collection)
+        record_id = self.counters.get(key, self.start)
+        if self.max_gap:
+            record_id += self.rng.randint(0, self.max_gap)
+        self.counters[key] = record_id + 1
+        return record_id
 
 
 @dataclass
@@ -82,8 +111,8 @@ class Tenant:
     )
     clock: Clock | None = None
     records: dict[str, dict[int, dict]] = field(default_factory=lambda: {c: {} for c in COLLECTIONS})
-    # Shared by every tenant of a store, so an id names one record in the whole mock (D8, D14).
-    next_ids: dict[str, int] = field(default_factory=lambda: {c: 1 for c in COLLECTIONS})
+    # The store's allocator: it decides whether tenants share one id sequence (D8, D19).
+    ids: IdAllocator = field(default_factory=IdAllocator)
     otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
     limiters: dict[str, deque] = field(default_factory=dict)
     whatsapp_templates: list[dict] = field(default_factory=list)
@@ -102,9 +131,7 @@ class Tenant:
         return self.records[collection].get(record_id)
 
     def new_id(self, collection: str) -> int:
-        record_id = self.next_ids[collection]
-        self.next_ids[collection] = record_id + 1
-        return record_id
+        return self.ids.next(self.id, collection)
 
     def insert(self, collection: str, record: dict, now: float) -> dict:
         record = {"id": self.new_id(collection), **record}
@@ -174,10 +201,12 @@ class Store:
     tenants: dict[int, Tenant] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     next_tenant_id: int = 1
-    next_ids: dict[str, int] = field(default_factory=lambda: {c: 1 for c in COLLECTIONS})
+    ids: IdAllocator = field(default_factory=IdAllocator)
+    seed: Any = None  # a ``seed.SeedOptions``; None is D14's minimum with the default names
 
-    def owner_of(self, collection: str, record_id: int) -> Tenant | None:
-        return next((t for t in self.tenants.values() if record_id in t.records[collection]), None)
+    def owners_of(self, collection: str, record_id: int) -> list[Tenant]:
+        """Every tenant holding that id: one, unless ids are per tenant (D19)."""
+        return [t for t in self.tenants.values() if record_id in t.records[collection]]
 
     def clock_of(self, tenant: Tenant) -> Clock:
         return tenant.clock or self.default_clock

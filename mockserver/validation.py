@@ -297,6 +297,50 @@ def compile_object(schema: dict, where: str) -> ObjectValidator:
     return ObjectValidator(fields)
 
 
+# --- empty values (D16) -------------------------------------------------------------------
+
+
+def is_empty(value: Any) -> bool:
+    """``null``, ``""``, whitespace only, ``[]`` and ``{}`` are empty (D16, docs/decisions.md)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, dict)):
+        return not value
+    return False
+
+
+def without_empty(obj: dict, validator: ObjectValidator, prefix: str = "") -> tuple[dict, list[str]]:
+    """``obj`` with its empty fields removed, nested objects and list items too, and their dotted paths.
+
+    An empty field is a field not sent (D16): a required one then fails ``required`` alone,
+    an optional one takes its default.
+    """
+    kept = dict(obj)
+    emptied: list[str] = []
+    for f in validator.fields:
+        if f.name not in kept:
+            continue
+        value = kept[f.name]
+        path = prefix + f.name
+        if is_empty(value):
+            del kept[f.name]
+            emptied.append(path)
+        elif isinstance(value, dict) and f.obj is not None:
+            kept[f.name], inner = without_empty(value, f.obj, path + ".")
+            emptied += inner
+        elif isinstance(value, list) and f.item_obj is not None:
+            items = []
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    item, inner = without_empty(item, f.item_obj, f"{path}.{index}.")
+                    emptied += inner
+                items.append(item)
+            kept[f.name] = items
+    return kept, emptied
+
+
 # --- values that arrive as text (query strings, multipart fields) -------------------------
 
 

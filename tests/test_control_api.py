@@ -35,7 +35,7 @@ def assert_refused(response: httpx.Response, status: int, says: str) -> None:
 
 
 def test_health(control: httpx.Client) -> None:
-    assert control.get("/health").json() == {"status": "ok", "operations": 43}
+    assert control.get("/health").json() == {"status": "ok", "operations": 43, "variants": []}
 
 
 def test_reset_returns_to_the_seed(core: MockCore, control: httpx.Client, client: httpx.Client) -> None:

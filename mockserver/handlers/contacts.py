@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mockserver.core import Context, Reply
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.handlers import handles, named
@@ -102,8 +104,15 @@ def delete_contact(ctx: Context) -> Reply:
     return Reply(None)
 
 
+def sent_item(ctx: Context, index: int, item: dict) -> Any:
+    """Item ``index`` as the client sent it (before D16 dropped its empty fields)."""
+    sent = ctx.sent.get("contacts")
+    return sent[index] if isinstance(sent, list) and index < len(sent) else item
+
+
 @handles("batchCreateContacts")
-def batch_create_contacts(ctx: Context) -> Reply:
+def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
+    """``keep_before``: with continue_on_error false, the items before the first failing one stay (D18)."""
     items = ctx.body["contacts"]
     options = ctx.body.get("options") or {}
     skip_duplicates = options.get("skip_duplicates", False)
@@ -127,7 +136,7 @@ def batch_create_contacts(ctx: Context) -> Reply:
         if existing_phone or phone in seen_phones:
             if skip_duplicates:
                 failures.pop(index, None)
-                skipped.append({"index": index, "reason": "duplicate_phone", "data": item})
+                skipped.append({"index": index, "reason": "duplicate_phone", "data": sent_item(ctx, index, item)})
             else:
                 failures[index] = {"phone": [phone_taken]}
             continue
@@ -137,13 +146,18 @@ def batch_create_contacts(ctx: Context) -> Reply:
         seen_phones.add(phone)
         if email:
             seen_emails.add(email)
-        to_create.append(item)
+        to_create.append((index, item))
     if failures and options.get("continue_on_error", True) is False:
+        if keep_before:
+            before = [item for index, item in to_create if index < min(failures)]
+            ensure_room(ctx, len(before))
+            for item in before:
+                insert_contact(ctx, item)
         raise ValidationFailed(
             {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
         )
     ensure_room(ctx, len(to_create))
-    created = [present(ctx.tenant, insert_contact(ctx, item)) for item in to_create]
+    created = [present(ctx.tenant, insert_contact(ctx, item)) for _, item in to_create]
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {
