@@ -1,0 +1,16 @@
+"""The ``pytest11`` entry point of ``wacr-contract``.
+
+It loads the contract suite's plugin when the suite's dependencies are installed
+(``pip install 'wacr-contract[suite]'``). A project that installed the package only for
+the mock keeps a working pytest, untouched by the suite.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+SUITE_DEPENDENCIES = ("hypothesis", "schemathesis")
+
+pytest_plugins = (
+    ["contract_tests.plugin"] if all(importlib.util.find_spec(name) for name in SUITE_DEPENDENCIES) else []
+)
