@@ -70,7 +70,7 @@ def variant_catalogue() -> tuple[list[str], dict[str, tuple[str, ...]]]:
     """The mock's legitimate variants, and its profiles (name -> the variants it bundles)."""
     from mockserver.variants import PROFILES, VARIANTS
 
-    return list(VARIANTS), {name: tuple(members) for name, members in PROFILES.items()}
+    return list(VARIANTS), {name: tuple(profile.variants) for name, profile in PROFILES.items()}
 
 
 @dataclass

@@ -1,13 +1,26 @@
-"""Meta-test: the contract suite must fail on every seeded fault and pass on the correct mock.
+"""Meta-test: the suite is fair both ways.
 
-    python -m contract_tests.meta                 # every fault, two at a time
-    python -m contract_tests.meta otp_not_consumed page_overlap
+    python -m contract_tests.meta                  # the CI run: both tables below
+    python -m contract_tests.meta --thorough       # also every variant alone, every fault under every profile
+    python -m contract_tests.meta --faults otp_not_consumed page_overlap --profiles minimal
     python -m contract_tests.meta --list
 
-Each run is a separate pytest process against the in-process mock with
-``WACR_MOCK_FAULT=<name>``; it runs the suite's modules for the fault's area
-(``AREA_MODULES``) and stops at the first failure. Exit status: 0 when every
-fault was caught and the clean run passed, 1 otherwise.
+Sensitivity: every seeded bug of the mock must be caught. Each fault runs in a
+pytest process of its own against the in-process mock (``WACR_MOCK_FAULT``),
+over the suite's modules for the fault's area (``AREA_MODULES``), stopping at
+the first failure; once on the default mock and once with a variant profile on
+(``WACR_MOCK_VARIANTS``; the profiles take turns, or all of them with
+``--thorough``).
+
+Specificity: the suite must pass every legitimate variant of the mock. Each
+profile (and with ``--thorough`` each variant alone) is started as a real
+server (``wacr-mock --variant NAME`` on 127.0.0.1) and the whole suite runs
+against it by URL, at ``--contract-level all`` and at ``documented``.
+
+Detection power of ``--smoke`` (every documented check once, one example each): the
+share of seeded faults the smoke run catches, reported, not required.
+
+Exit status: 0 when every fault was caught and every variant passed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -18,14 +31,16 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockserver.faults import FAULTS
+from contract_tests import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = "contract_tests"
+LEVELS = ("all", "documented")
 AREA_MODULES = {
     "OTP": ["test_otp_lifecycle.py"],
     "validation": ["test_validation_messages.py"],
@@ -35,79 +50,185 @@ AREA_MODULES = {
     "pagination": ["test_pagination.py"],
     "response shape": ["test_auth_and_errors.py", "test_schema_fuzzing.py"],
 }
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
+TOTALS = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected)")
 
 
 @dataclass
 class Run:
-    name: str
-    area: str
+    """One pytest process: what ran, how it ended, and the first failing check."""
+
+    label: str
     exit_code: int
     seconds: float
     first_failure: str
+    counts: dict[str, int]
+
+    def count(self, outcome: str) -> int:
+        return self.counts.get(outcome, 0)
+
+
+def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
+    started = time.perf_counter()
+    result = subprocess.run([*PYTEST, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
+    tail = result.stdout.strip().splitlines()[-1:] or [""]
+    counts = {outcome.rstrip("s") if outcome.startswith("error") else outcome: int(n)
+              for n, outcome in TOTALS.findall(tail[0])}
+    if result.returncode not in (0, 1):
+        sys.stderr.write(f"--- {label}: exit {result.returncode}\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return Run(label, result.returncode, time.perf_counter() - started, failed.group(1) if failed else "", counts)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WACR_")}
+    env.update(extra)
+    return env
+
+
+# --- sensitivity -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    fault: str
+    area: str
+    profile: str | None
+    smoke: bool = False
 
     @property
-    def detected(self) -> bool:
-        return self.exit_code == 1
+    def label(self) -> str:
+        return f"{self.fault} [{'smoke' if self.smoke else self.profile or 'default'}]"
 
 
-def run_suite(fault: str | None, modules: list[str]) -> Run:
-    env = dict(os.environ)
-    env.pop("WACR_BASE_URL", None)
-    if fault:
-        env["WACR_MOCK_FAULT"] = fault
-    else:
-        env.pop("WACR_MOCK_FAULT", None)
-    paths = [f"{SUITE}/{m}" for m in modules] if modules else [SUITE]
-    command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "-rf", "--no-header"]
-    if fault:
-        command.append("-x")
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    failed = re.search(r"^FAILED (\S+)", result.stdout, re.MULTILINE)
-    area = FAULTS[fault].area if fault else "-"
-    if result.returncode not in (0, 1):
-        sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
-    return Run(fault or "(no fault)", area, result.returncode, time.perf_counter() - started,
-               failed.group(1) if failed else "")
+def run_fault(case: FaultCase) -> Run:
+    extra = {"WACR_MOCK_FAULT": case.fault}
+    if case.profile:
+        extra["WACR_MOCK_VARIANTS"] = case.profile
+    modules = [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
+    return pytest_run(case.label, [*modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])], clean_env(**extra))
+
+
+def fault_cases(faults: dict[str, str], profiles: list[str], every_profile: bool) -> list[FaultCase]:
+    cases = []
+    for index, (name, area) in enumerate(faults.items()):
+        cases.append(FaultCase(name, area, None))
+        chosen = profiles if every_profile else profiles[index % len(profiles):][:1]
+        cases.extend(FaultCase(name, area, profile) for profile in chosen)
+    return cases
+
+
+# --- specificity -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantCase:
+    variant: str
+    level: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant} @ {self.level}"
+
+
+def run_variant(case: VariantCase) -> Run:
+    server = in_process.start_server("--variant", case.variant)
+    try:
+        args = [SUITE, "--base-url", server.api_url, "--contract-level", case.level, "-rfs"]
+        return pytest_run(case.label, args, clean_env())
+    finally:
+        server.stop()
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def run_all(cases: Iterable, runner: Callable, workers: int, title: str) -> list[tuple[object, Run]]:
+    cases = list(cases)
+    print(f"{title}: {len(cases)} runs, {workers} at a time", flush=True)
+    done: list[tuple[object, Run]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for index, (case, run) in enumerate(zip(cases, pool.map(runner, cases), strict=True), start=1):
+            done.append((case, run))
+            print(f"  [{index}/{len(cases)}] {run.label}: exit {run.exit_code} in {run.seconds:.0f}s", flush=True)
+    return done
+
+
+def print_sensitivity(results: list[tuple[FaultCase, Run]]) -> int:
+    print("\n### Sensitivity: every seeded fault is caught\n")
+    print("| fault | area | mock | caught | by (first failing check) | seconds |")
+    print("|---|---|---|---|---|---|")
+    for case, run in results:
+        by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
+        caught = "yes" if run.exit_code == 1 else f"NO (exit {run.exit_code})"
+        print(f"| {case.fault} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |")
+    return sum(run.exit_code == 1 for _, run in results)
+
+
+def print_smoke(results: list[tuple[FaultCase, Run]]) -> None:
+    caught = [case.fault for case, run in results if run.exit_code == 1]
+    missed = [case.fault for case, run in results if run.exit_code != 1]
+    print(f"\n### Detection power of --smoke: {len(caught)}/{len(results)} seeded faults caught "
+          f"({100 * len(caught) / max(len(results), 1):.0f}%)\n")
+    print(f"missed: {', '.join(missed) or 'none'}")
+
+
+def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
+    print("\n### Specificity: the suite passes every legitimate variant\n")
+    print("| variant | level | passes | passed | failed | skipped | first failing check | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case, run in results:
+        verdict = "yes" if run.exit_code == 0 else f"NO (exit {run.exit_code})"
+        by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
+        failed = run.count("failed") + run.count("error")
+        print(f"| {case.variant} | {case.level} | {verdict} | {run.count('passed')} | {failed} "
+              f"| {run.count('skipped')} | {by} | {run.seconds:.0f} |")
+    return sum(run.exit_code == 0 for _, run in results)
 
 
 def main(argv: list[str] | None = None) -> int:
+    faults = in_process.fault_catalogue()
+    variants, profiles = in_process.variant_catalogue()
     parser = argparse.ArgumentParser(prog="python -m contract_tests.meta", description=__doc__.split("\n")[0])
-    parser.add_argument("faults", nargs="*", help="faults to run (default: all)")
-    parser.add_argument("--list", action="store_true", help="list the faults and exit")
+    parser.add_argument("--faults", nargs="*", choices=sorted(faults), help="faults to seed (default: all)")
+    parser.add_argument("--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)")
+    parser.add_argument("--thorough", action="store_true",
+                        help="also each variant alone, and every fault under every profile")
+    parser.add_argument("--no-sensitivity", action="store_true", help="skip the seeded faults")
+    parser.add_argument("--no-specificity", action="store_true", help="skip the variants")
+    parser.add_argument("--no-smoke", action="store_true", help="skip measuring what --smoke catches")
+    parser.add_argument("--list", action="store_true", help="list faults, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)
     if args.list:
-        for fault in FAULTS.values():
-            print(f"{fault.name:32} {fault.area:15} {fault.description}")
+        for name, area in faults.items():
+            print(f"fault    {name:32} {area}")
+        for name in variants:
+            print(f"variant  {name}")
+        for name, members in profiles.items():
+            print(f"profile  {name:32} {', '.join(members)}")
         return 0
-    unknown = sorted(set(args.faults) - set(FAULTS))
-    if unknown:
-        parser.error(f"unknown faults: {', '.join(unknown)} (see --list)")
-    chosen = args.faults or list(FAULTS)
-    print(f"running the suite on the correct mock, then against {len(chosen)} seeded faults", flush=True)
-    clean = run_suite(None, [])
-    print(f"  correct mock: exit {clean.exit_code} in {clean.seconds:.0f}s", flush=True)
-    runs: list[Run] = []
-    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        futures = [pool.submit(run_suite, name, AREA_MODULES[FAULTS[name].area]) for name in chosen]
-        for index, future in enumerate(futures, start=1):
-            run = future.result()
-            runs.append(run)
-            verdict = "caught" if run.detected else f"MISSED (exit {run.exit_code})"
-            print(f"  [{index}/{len(chosen)}] {run.name}: {verdict} in {run.seconds:.0f}s", flush=True)
-    print_table(runs)
-    caught = sum(r.detected for r in runs)
-    print(f"\n{caught}/{len(runs)} faults caught; correct mock {'passed' if clean.exit_code == 0 else 'FAILED'}")
-    return 0 if caught == len(runs) and clean.exit_code == 0 else 1
+    chosen_faults = {name: faults[name] for name in (args.faults or faults)}
+    chosen_profiles = list(args.profiles or profiles)
+    started = time.perf_counter()
 
+    caught = total_faults = passed = total_variants = 0
+    if not args.no_sensitivity:
+        cases = fault_cases(chosen_faults, chosen_profiles, args.thorough)
+        results = run_all(cases, run_fault, args.workers, "sensitivity (seeded faults)")
+        caught, total_faults = print_sensitivity(results), len(results)
+    if not args.no_sensitivity and not args.no_smoke:
+        cases = [FaultCase(name, area, None, smoke=True) for name, area in chosen_faults.items()]
+        print_smoke(run_all(cases, run_fault, args.workers, "detection power of --smoke (not a gate)"))
+    if not args.no_specificity:
+        names = chosen_profiles + (list(variants) if args.thorough else [])
+        cases = [VariantCase(name, level) for name in names for level in LEVELS]
+        results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
+        passed, total_variants = print_specificity(results), len(results)
 
-def print_table(runs: list[Run]) -> None:
-    print("\n| fault | area | caught | by (first failing check) | seconds |")
-    print("|---|---|---|---|---|")
-    for run in runs:
-        by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
-        print(f"| {run.name} | {run.area} | {'yes' if run.detected else 'NO'} | {by} | {run.seconds:.0f} |")
+    print(f"\n{caught}/{total_faults} fault runs caught; {passed}/{total_variants} variant runs passed; "
+          f"{time.perf_counter() - started:.0f}s")
+    return 0 if caught == total_faults and passed == total_variants else 1
 
 
 if __name__ == "__main__":
