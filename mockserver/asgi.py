@@ -7,6 +7,8 @@ the raw spec (``/openapi.yaml``) and CORS come from Starlette.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -17,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from mockserver.core import JSON_LIMIT, MULTIPART_LIMIT, CoreRequest, MockCore
+from mockserver.core import JSON_LIMIT, MULTIPART_LIMIT, CoreRequest, CoreResponse, MockCore
 from mockserver.spec import default_spec_path
 
 DOCS_PAGE = """<!doctype html>
@@ -110,7 +112,9 @@ class MockApp:
             body_too_large=too_large,
             origin=f"{scope.get('scheme', 'http')}://{host}",
         )
+        started = time.perf_counter()
         response = self.core.handle(request)
+        log_request(self.core, request, response, time.perf_counter() - started)
         if response.delay_seconds:
             await asyncio.sleep(response.delay_seconds)
         payload = response.encoded()
@@ -118,6 +122,29 @@ class MockApp:
         raw_headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+REQUEST_LOG = logging.getLogger("wacr-mock")
+BODY_LOG_LIMIT = 2000
+
+
+def log_request(core: MockCore, request: CoreRequest, response: CoreResponse, seconds: float) -> None:
+    """One line per request at INFO (method, path, status, time, operation), as Prism and WireMock give;
+    the bodies too at DEBUG."""
+    if not REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
+    entry = core.journal[-1] if core.journal else {}
+    # handle() ran synchronously just now, so the journal's newest entry is this request's (control calls keep none).
+    same = entry.get("request_id") is not None and entry.get("request_id") == response.headers.get("X-Request-Id")
+    if same:
+        operation = entry.get("operation_id") or "-"
+    else:
+        operation = "control" if request.path.startswith("/__mock__") else "-"
+    target = request.path + (f"?{request.query_string}" if request.query_string else "")
+    REQUEST_LOG.info("%s %s %d %.1fms %s", request.method, target, response.status, seconds * 1000, operation)
+    if REQUEST_LOG.isEnabledFor(logging.DEBUG):
+        REQUEST_LOG.debug("request body: %s", request.body[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
+        REQUEST_LOG.debug("response body: %s", response.encoded()[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
 
 
 def create_app(

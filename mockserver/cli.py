@@ -21,11 +21,22 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+def port_number(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free port); anything else is refused with one line."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number: ports run from 0 (any free one) to 65535")
+    return port
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wacr-mock", description="Stateful mock of the WA.cr APP API v2.")
     p.add_argument("--version", action="version", version=f"wacr-mock {package_version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 picks a free one)")
+    p.add_argument("--port", type=port_number, default=8080, help="port to bind (default 8080; 0 picks a free one)")
     p.add_argument("--spec", type=Path, default=None, help="openapi.yaml to serve (default: the project's)")
     p.add_argument("--seed", type=Path, action="append", default=[], help="YAML fixtures file; repeatable")
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
@@ -75,6 +86,9 @@ def build(args: argparse.Namespace):
         problem = f"a required key is missing: {exc}" if isinstance(exc, KeyError) else exc
         raise SystemExit(f"wacr-mock: a --seed file is not valid: {problem}") from None
     if args.state_file:
+        folder = args.state_file.resolve().parent
+        if not folder.is_dir():
+            raise SystemExit(f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first")
         attach_state_file(core, args.state_file)
     secret = args.admin_secret
     if args.host not in LOOPBACK and not secret and not args.no_control:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +102,20 @@ def test_bad_seed_file_exits_non_zero(tmp_path: Path) -> None:
     assert "wacr-mock: a --seed file is not valid" in finished.stderr and "Traceback" not in finished.stderr
 
 
+@pytest.mark.parametrize("port", ["70000", "-1", "eighty"])
+def test_a_port_outside_0_to_65535_is_refused_with_one_line(port: str) -> None:
+    finished = run_mock_to_exit("--port", port)
+    assert finished.returncode == 2
+    assert "argument --port" in finished.stderr and "port number" in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+
+def test_a_state_file_in_a_missing_folder_is_refused_with_one_line(tmp_path: Path) -> None:
+    finished = run_mock_to_exit("--state-file", str(tmp_path / "absent" / "state.pkl"))
+    assert finished.returncode == 1
+    assert "does not exist; create it first" in finished.stderr and "Traceback" not in finished.stderr
+
+
 def test_missing_seed_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no such file"):
         cli.build(cli.parser().parse_args(["--seed", str(tmp_path / "absent.yaml")]))
@@ -152,3 +168,21 @@ def test_help_lists_the_options() -> None:
     text = cli.parser().format_help()
     for option in ("--seed", "--state-file", "--cors-origin", "--validate-responses", "--admin-secret", "--no-control"):
         assert option in text
+
+
+def test_each_request_is_logged_in_one_line_at_the_default_level() -> None:
+    """Method, path, status, time and operation id, as frontend developers know from Prism and WireMock."""
+    server = start_mock("--log-level", "info")
+    try:
+        with server.client() as http:
+            assert http.get("/contacts", params={"per_page": 2}).status_code == 200
+            assert http.get("/nowhere").status_code == 404
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("/api/v2/nowhere" in line for line in server.output):
+            time.sleep(0.05)
+    finally:
+        server.stop()
+    logged = [line for line in server.output if "wacr-mock:" in line and "/api/v2/" in line]
+    assert any(re.search(r"INFO wacr-mock: GET /api/v2/contacts\?per_page=2 200 \d+\.\dms listContacts$", line)
+               for line in logged), server.output
+    assert any(re.search(r"GET /api/v2/nowhere 404 \d+\.\dms -$", line) for line in logged), server.output
