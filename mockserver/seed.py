@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 from mockserver.clock import iso
@@ -276,20 +279,55 @@ def apply_fixtures(store: Store, path: Path | str) -> None:
             data = yaml.safe_load(handle) or {}
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML ({exc})") from None
-    tenants = data.get("tenants", []) if isinstance(data, dict) else None
-    if not isinstance(tenants, list) or not all(isinstance(t, dict) for t in tenants):
+    if not isinstance(data, dict) or not isinstance(data.get("tenants", []), list) or not all(
+        isinstance(t, dict) for t in data.get("tenants", [])
+    ):
         raise ValueError(f"{path}: the fixtures file must hold a mapping with a 'tenants' list of mappings")
-    for spec in tenants:
+    problem = seed_problem(data)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    for number, spec in enumerate(data.get("tenants", [])):
         tenant = store.tenants.get(spec.get("id", 0)) or create_tenant(store, spec, spec.get("name"))
         for token in spec.get("tokens", []):
             store.add_token(tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"])
         now = store.clock_of(tenant).now()
         for collection in ("sources", "statuses", "groups", "contacts"):
-            for record in spec.get(collection, []):
+            for index, record in enumerate(spec.get(collection, [])):
                 record = dict(record)
                 if collection == "contacts":
                     record = contact_defaults(tenant, record)
+                    missing = unknown_references(tenant, record)
+                    if missing:
+                        raise ValueError(f"{path}: tenants[{number}].contacts[{index}]: {missing}")
                 tenant.insert(collection, record, now)
+
+
+SEED_SCHEMA = "seed-schema.yaml"
+
+
+@cache
+def seed_validator() -> jsonschema.Draft202012Validator:
+    text = (importlib.resources.files("mockserver") / SEED_SCHEMA).read_text(encoding="utf-8")
+    return jsonschema.Draft202012Validator(yaml.safe_load(text))
+
+
+def seed_problem(data: dict) -> str | None:
+    """The first place where ``data`` breaks the seed format (mockserver/seed-schema.yaml), and how many more."""
+    errors = sorted(seed_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return None
+    first = errors[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path).lstrip(".") or "the file"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{where}: {first.message}{more}"
+
+
+def unknown_references(tenant: Tenant, contact: dict[str, Any]) -> str | None:
+    for field, collection in (("source_id", "sources"), ("status_id", "statuses")):
+        if tenant.get(collection, contact[field]) is None:
+            return f"{field} {contact[field]} names no {collection[:-1]} of the tenant"
+    missing = [g for g in contact.get("group_id") or [] if tenant.get("groups", g) is None]
+    return f"group_id names no group {missing}" if missing else None
 
 
 def contact_defaults(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:

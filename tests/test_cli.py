@@ -93,6 +93,28 @@ def test_bad_seed_file_is_refused_with_a_clear_message(tmp_path: Path, content: 
     assert str(refused.value).startswith("wacr-mock: a --seed file is not valid") and says in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("foo: bar\n", "the file: Additional properties are not allowed ('foo' was unexpected)"),
+        ("tenants:\n  - contacts:\n      - {phone: '15550001111', type: bogus}\n",
+         "tenants[0].contacts[0].type: 'bogus' is not one of"),
+        ("tenants:\n  - contacts:\n      - {firstname: Ada}\n", "tenants[0].contacts[0]: 'phone' is a required property"),
+        ("tenants:\n  - sources: [{name: A, colour: red}]\n", "tenants[0].sources[0]: Additional properties"),
+        ("tenants:\n  - contacts:\n      - {phone: '15550001111', source_id: 999}\n",
+         "tenants[0].contacts[0]: source_id 999 names no source of the tenant"),
+    ],
+    ids=["unknown-key", "bad-enum", "missing-phone", "extra-record-key", "unknown-source"],
+)
+def test_a_seed_file_is_checked_against_its_schema(tmp_path: Path, content: str, says: str) -> None:
+    """Every mistake stops the start with one line naming its place; nothing is served half-seeded."""
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(content)
+    with pytest.raises(SystemExit) as refused:
+        cli.build(cli.parser().parse_args(["--seed", str(fixtures)]))
+    assert says in str(refused.value) and "\n" not in str(refused.value), str(refused.value)
+
+
 def test_bad_seed_file_exits_non_zero(tmp_path: Path) -> None:
     """The real command: exit status 1 and the message on stderr."""
     fixtures = tmp_path / "fixtures.yaml"
