@@ -278,7 +278,7 @@ def apply_fixtures(store: Store, path: Path | str) -> None:
         try:
             data = yaml.safe_load(handle) or {}
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML ({exc})") from None
+            raise ValueError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(data, dict) or not isinstance(data.get("tenants", []), list) or not all(
         isinstance(t, dict) for t in data.get("tenants", [])
     ):

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract_tests.in_process import stop_process
 from mockserver.core import MockCore
 from mockserver.respx_adapter import wacr_respx  # noqa: F401  (the fixture under test)
 from mockserver.spec import Spec
@@ -108,13 +109,7 @@ class MockServer:
         return httpx.Client(base_url=self.api, headers=headers, timeout=30.0, **kwargs)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def mock_command(*args: str) -> list[str]:
