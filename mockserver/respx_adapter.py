@@ -4,9 +4,9 @@
         httpx.get("https://app.wa.cr/api/v2/account", headers={"Authorization": "Bearer wacr_test_full"})
         mock.core.store  # the state, for assertions
 
-The pytest fixture ``wacr_respx`` does the same for one test; mark the test with
-``@pytest.mark.wacr_base_url("https://...")`` to change the URL. Load it with
-``pytest_plugins = ["mockserver.respx_adapter"]`` in a conftest.py, which also registers the marker.
+The pytest fixture ``wacr_respx`` (``mockserver.pytest_plugin``, installed as a pytest plugin with
+the package) does the same for one test; mark the test with ``@pytest.mark.wacr_base_url("https://...")``
+to change the URL.
 """
 
 from __future__ import annotations
@@ -45,20 +45,3 @@ def wacr_mock(base_url: str = DEFAULT_BASE_URL, core: MockCore | None = None) ->
     with respx.mock(base_url=base_url, assert_all_called=False, assert_all_mocked=True) as router:
         router.route().mock(side_effect=_side_effect(core))
         yield RespxMock(core, router, base_url)
-
-
-try:
-    import pytest
-
-    def pytest_configure(config: pytest.Config) -> None:
-        """Registers the marker when this module is loaded as a plugin (``pytest_plugins``)."""
-        config.addinivalue_line("markers", "wacr_base_url(url): base URL the wacr_respx fixture mocks")
-
-    @pytest.fixture
-    def wacr_respx(request: pytest.FixtureRequest) -> Iterator[RespxMock]:
-        marker = request.node.get_closest_marker("wacr_base_url")
-        with wacr_mock(marker.args[0] if marker else DEFAULT_BASE_URL) as mock:
-            yield mock
-
-except ImportError:  # pragma: no cover - pytest is only needed for the fixture
-    pass

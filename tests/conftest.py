@@ -25,7 +25,6 @@ import pytest
 
 from contract_tests.in_process import stop_process
 from mockserver.core import MockCore
-from mockserver.respx_adapter import wacr_respx  # noqa: F401  (the fixture under test)
 from mockserver.spec import Spec
 from mockserver.transport import MockTransport
 
@@ -38,10 +37,6 @@ START_TIMEOUT = 30.0
 READY = re.compile(r"wacr-mock ready in ([0-9.]+)s")
 API_LINE = re.compile(r"API:\s+http://[^\s/]+:(\d+)/api/v2")
 SECRET_LINE = re.compile(r"X-Mock-Admin-Secret: (\S+)")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "wacr_base_url(url): base URL the wacr_respx fixture mocks")
 
 
 # --- in process ----------------------------------------------------------------------------

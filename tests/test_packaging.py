@@ -59,3 +59,16 @@ def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(instal
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_wheel_gives_other_projects_the_wacr_respx_fixture(installed: Path, tmp_path: Path) -> None:
+    """The fixture and its marker come from the package's pytest11 entry point: no conftest.py needed."""
+    (tmp_path / "test_signup.py").write_text(
+        "import httpx, pytest\n\n"
+        "@pytest.mark.wacr_base_url('https://crm.example')\n"
+        "def test_account(wacr_respx):\n"
+        "    answer = httpx.get('https://crm.example/api/v2/account', headers={'Authorization': 'Bearer wacr_test_full'})\n"
+        "    assert answer.status_code == 200 and answer.json()['success'] is True\n"
+    )
+    result = run(installed / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", cwd=tmp_path)
+    assert "1 passed" in result.stdout, result.stdout
