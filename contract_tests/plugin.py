@@ -221,11 +221,6 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     live.close()
 
 
-@pytest.fixture(scope="session")
-def is_live(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--base-url"))
-
-
 CONTROL_AVAILABLE = pytest.StashKey[bool]()
 
 
