@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
         passed, total_variants = print_specificity(results), len(results)
 
-    print(f"\n{caught}/{total_faults} fault runs caught; {passed}/{total_variants} variant runs passed; "
-          f"{time.perf_counter() - started:.0f}s")
+    parts = [f"{caught}/{total_faults} fault runs caught"] * (not args.no_sensitivity)
+    parts += [f"{passed}/{total_variants} variant runs passed"] * (not args.no_specificity)
+    print(f"\n{'; '.join(parts)}; {time.perf_counter() - started:.0f}s")
     return 0 if caught == total_faults and passed == total_variants else 1
 
 
