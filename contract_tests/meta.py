@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parts = [f"{caught}/{total_faults} fault runs caught"] * (not args.no_sensitivity)
     parts += [f"{passed}/{total_variants} variant runs passed"] * (not args.no_specificity)
-    print(f"\n{'; '.join(parts)}; {time.perf_counter() - started:.0f}s")
+    print("\n" + "; ".join([*parts, f"{time.perf_counter() - started:.0f}s"]))
     return 0 if caught == total_faults and passed == total_variants else 1
 
 
