@@ -47,20 +47,12 @@ class Mock:
         return tenant, self.client(tenant["token"])
 
     def contact(self, phone: str, **fields) -> dict:
-        body = {
-            "firstname": "Ann",
-            "lastname": "Lee",
-            "phone": phone,
-            "type": "lead",
-            "source_id": self.tenant["default_source_id"],
-            "status_id": self.tenant["default_status_id"],
-            **fields,
-        }
-        response = self.api.post("/contacts", json=body)
+        response = self.api.post("/contacts", json=self.batch_item(phone, **fields))
         assert response.status_code == 201, response.text
         return response.json()["data"]
 
     def batch_item(self, phone: str, **fields) -> dict:
+        """A valid contact body on this tenant (Create Contact and Batch Create items alike)."""
         return {
             "firstname": "Bo",
             "lastname": "Day",
