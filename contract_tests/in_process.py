@@ -5,7 +5,7 @@ reaches the target over HTTP (an httpx transport here) and the D14 control calls
 
 ``WACR_MOCK_VARIANTS`` (comma-separated variant or profile names, see
 ``wacr-mock --list-variants``) starts the in-process mock as one of the legitimate
-variants; ``WACR_MOCK_FAULT`` seeds one bug of the mock (used by the meta run).
+variants. The meta run turns it into a mutant (``mutate``, from its own plugin).
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ def core():
     """The one in-process mock of this test session (shared by the target and schemathesis)."""
     from mockserver.core import MockCore
 
-    fault = os.environ.get("WACR_MOCK_FAULT")
-    if fault:
-        from mockserver.faults import activate
-
-        activate(fault)
     variants = _names("WACR_MOCK_VARIANTS")
     if variants:
         from mockserver.variants import resolve
@@ -56,14 +51,21 @@ def asgi_app():
     return MockApp(core())
 
 
-# --- for the meta run: the mock's catalogues, and the mock as a real server ----------------------
+# --- for the meta run: the mock's catalogues, its mutants, and the mock as a real server ----------------------
 
 
-def fault_catalogue() -> dict[str, str]:
-    """The mock's seeded bugs: name -> area."""
-    from mockserver.faults import FAULTS
+def mutant_catalogue() -> dict[str, str]:
+    """The mock's mutants (seeded bugs): name -> area."""
+    from mockserver.mutants import MUTANTS
 
-    return {fault.name: fault.area for fault in FAULTS.values()}
+    return {mutant.name: mutant.area for mutant in MUTANTS.values()}
+
+
+def mutate(name: str) -> None:
+    """Turns this session's in-process mock into the named mutant (the meta run only)."""
+    from mockserver.mutants import apply_mutant
+
+    apply_mutant(core(), name)
 
 
 def variant_catalogue() -> tuple[list[str], dict[str, tuple[str, ...]]]:

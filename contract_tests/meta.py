@@ -1,14 +1,15 @@
 """Meta-test: the suite is fair both ways.
 
     python -m contract_tests.meta                  # the CI run: both tables below
-    python -m contract_tests.meta --thorough       # also every variant alone, every fault under every profile
+    python -m contract_tests.meta --thorough       # also every variant alone, every mutant under every profile
     python -m contract_tests.meta --smoke-power --no-specificity   # what --smoke catches
-    python -m contract_tests.meta --faults otp_not_consumed page_overlap --profiles minimal
+    python -m contract_tests.meta --mutants otp_not_consumed page_overlap --profiles minimal
     python -m contract_tests.meta --list
 
-Sensitivity: every seeded bug of the mock must be caught. Each fault runs in a
-pytest process of its own against the in-process mock (``WACR_MOCK_FAULT``),
-over the suite's modules for the fault's area (``AREA_MODULES``), stopping at
+Sensitivity: every mutant of the mock (a seeded bug) must be caught. Each mutant runs
+in a pytest process of its own against the in-process mock, turned into the mutant by
+the meta run's own plugin (``-p contract_tests.mutant_plugin``, ``WACR_MUTANT``),
+over the suite's modules for the mutant's area (``AREA_MODULES``), stopping at
 the first failure; once on the default mock and once with a variant profile on
 (``WACR_MOCK_VARIANTS``; the profiles take turns, or all of them with
 ``--thorough``).
@@ -19,10 +20,10 @@ server (``wacr-mock --variant NAME`` on 127.0.0.1) and the whole suite runs
 against it by URL, at ``--contract-level all`` and at ``documented``.
 
 Detection power of ``--smoke`` (every documented check once, one example each), with
-``--smoke-power`` or ``--thorough``: the share of seeded faults a smoke run over the fault's
+``--smoke-power`` or ``--thorough``: the share of mutants a smoke run over the mutant's
 area modules catches, reported, not required.
 
-Exit status: 0 when every fault was caught and every variant passed, 1 otherwise.
+Exit status: 0 when every mutant was caught and every variant passed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -92,31 +93,31 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class FaultCase:
-    fault: str
+class MutantCase:
+    mutant: str
     area: str
     profile: str | None
     smoke: bool = False
 
     @property
     def label(self) -> str:
-        return f"{self.fault} [{'smoke' if self.smoke else self.profile or 'default'}]"
+        return f"{self.mutant} [{'smoke' if self.smoke else self.profile or 'default'}]"
 
 
-def run_fault(case: FaultCase) -> Run:
-    extra = {"WACR_MOCK_FAULT": case.fault}
+def run_mutant(case: MutantCase) -> Run:
+    extra = {"WACR_MUTANT": case.mutant}
     if case.profile:
         extra["WACR_MOCK_VARIANTS"] = case.profile
     modules = [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
-    return pytest_run(case.label, [*modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])], clean_env(**extra))
+    return pytest_run(case.label, ["-p", "contract_tests.mutant_plugin", *modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])], clean_env(**extra))
 
 
-def fault_cases(faults: dict[str, str], profiles: list[str], every_profile: bool) -> list[FaultCase]:
+def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bool) -> list[MutantCase]:
     cases = []
-    for index, (name, area) in enumerate(faults.items()):
-        cases.append(FaultCase(name, area, None))
+    for index, (name, area) in enumerate(mutants.items()):
+        cases.append(MutantCase(name, area, None))
         chosen = profiles if every_profile else profiles[index % len(profiles):][:1]
-        cases.extend(FaultCase(name, area, profile) for profile in chosen)
+        cases.extend(MutantCase(name, area, profile) for profile in chosen)
     return cases
 
 
@@ -156,21 +157,21 @@ def run_all(cases: Iterable, runner: Callable, workers: int, title: str) -> list
     return done
 
 
-def print_sensitivity(results: list[tuple[FaultCase, Run]]) -> int:
-    print("\n### Sensitivity: every seeded fault is caught\n")
-    print("| fault | area | mock | caught | by (first failing check) | seconds |")
+def print_sensitivity(results: list[tuple[MutantCase, Run]]) -> int:
+    print("\n### Sensitivity: every mutant is caught\n")
+    print("| mutant | area | mock | caught | by (first failing check) | seconds |")
     print("|---|---|---|---|---|---|")
     for case, run in results:
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
         caught = "yes" if run.exit_code == 1 else f"NO (exit {run.exit_code})"
-        print(f"| {case.fault} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |")
+        print(f"| {case.mutant} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |")
     return sum(run.exit_code == 1 for _, run in results)
 
 
-def print_smoke(results: list[tuple[FaultCase, Run]]) -> None:
-    caught = [case.fault for case, run in results if run.exit_code == 1]
-    missed = [case.fault for case, run in results if run.exit_code != 1]
-    print(f"\n### Detection power of --smoke: {len(caught)}/{len(results)} seeded faults caught "
+def print_smoke(results: list[tuple[MutantCase, Run]]) -> None:
+    caught = [case.mutant for case, run in results if run.exit_code == 1]
+    missed = [case.mutant for case, run in results if run.exit_code != 1]
+    print(f"\n### Detection power of --smoke: {len(caught)}/{len(results)} mutants caught "
           f"({100 * len(caught) / max(len(results), 1):.0f}%)\n")
     print(f"missed: {', '.join(missed) or 'none'}")
 
@@ -189,50 +190,51 @@ def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    faults = in_process.fault_catalogue()
+    mutants = in_process.mutant_catalogue()
     variants, profiles = in_process.variant_catalogue()
     parser = argparse.ArgumentParser(prog="python -m contract_tests.meta", description=__doc__.split("\n")[0])
-    parser.add_argument("--faults", nargs="*", choices=sorted(faults), help="faults to seed (default: all)")
+    parser.add_argument("--mutants", "--faults", dest="mutants", nargs="*", choices=sorted(mutants),
+                        help="mutants to run (default: all)")
     parser.add_argument("--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)")
     parser.add_argument("--thorough", action="store_true",
-                        help="also each variant alone, and every fault under every profile")
-    parser.add_argument("--no-sensitivity", action="store_true", help="skip the seeded faults")
+                        help="also each variant alone, and every mutant under every profile")
+    parser.add_argument("--no-sensitivity", action="store_true", help="skip the mutants")
     parser.add_argument("--no-specificity", action="store_true", help="skip the variants")
     parser.add_argument("--smoke-power", action="store_true",
-                        help="also measure the share of faults --smoke catches (part of --thorough)")
-    parser.add_argument("--list", action="store_true", help="list faults, variants and profiles, and exit")
+                        help="also measure the share of mutants --smoke catches (part of --thorough)")
+    parser.add_argument("--list", action="store_true", help="list mutants, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)
     if args.list:
-        for name, area in faults.items():
-            print(f"fault    {name:32} {area}")
+        for name, area in mutants.items():
+            print(f"mutant   {name:32} {area}")
         for name in variants:
             print(f"variant  {name}")
         for name, members in profiles.items():
             print(f"profile  {name:32} {', '.join(members)}")
         return 0
-    chosen_faults = {name: faults[name] for name in (args.faults or faults)}
+    chosen_mutants = {name: mutants[name] for name in (args.mutants or mutants)}
     chosen_profiles = list(args.profiles or profiles)
     started = time.perf_counter()
 
-    caught = total_faults = passed = total_variants = 0
+    caught = total_mutants = passed = total_variants = 0
     if not args.no_sensitivity:
-        cases = fault_cases(chosen_faults, chosen_profiles, args.thorough)
-        results = run_all(cases, run_fault, args.workers, "sensitivity (seeded faults)")
-        caught, total_faults = print_sensitivity(results), len(results)
+        cases = mutant_cases(chosen_mutants, chosen_profiles, args.thorough)
+        results = run_all(cases, run_mutant, args.workers, "sensitivity (mutants)")
+        caught, total_mutants = print_sensitivity(results), len(results)
     if not args.no_sensitivity and (args.smoke_power or args.thorough):
-        cases = [FaultCase(name, area, None, smoke=True) for name, area in chosen_faults.items()]
-        print_smoke(run_all(cases, run_fault, args.workers, "detection power of --smoke (not a gate)"))
+        cases = [MutantCase(name, area, None, smoke=True) for name, area in chosen_mutants.items()]
+        print_smoke(run_all(cases, run_mutant, args.workers, "detection power of --smoke (not a gate)"))
     if not args.no_specificity:
         names = chosen_profiles + (list(variants) if args.thorough else [])
         cases = [VariantCase(name, level) for name in names for level in LEVELS]
         results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
         passed, total_variants = print_specificity(results), len(results)
 
-    parts = [f"{caught}/{total_faults} fault runs caught"] * (not args.no_sensitivity)
+    parts = [f"{caught}/{total_mutants} mutant runs caught"] * (not args.no_sensitivity)
     parts += [f"{passed}/{total_variants} variant runs passed"] * (not args.no_specificity)
     print("\n" + "; ".join([*parts, f"{time.perf_counter() - started:.0f}s"]))
-    return 0 if caught == total_faults and passed == total_variants else 1
+    return 0 if caught == total_mutants and passed == total_variants else 1
 
 
 if __name__ == "__main__":

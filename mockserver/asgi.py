@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+import swagger_ui_bundle
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -19,7 +20,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from mockserver.core import JSON_LIMIT, MULTIPART_LIMIT, CoreRequest, CoreResponse, MockCore
+from mockserver.core import MockCore
+from mockserver.http import (
+    CoreRequest,
+    CoreResponse,
+    body_limit,
+    is_control_path,
+    is_core_path,
+)
 from mockserver.spec import default_spec_path
 
 DOCS_PAGE = """<!doctype html>
@@ -69,8 +77,6 @@ class MockApp:
         async def home(request: Request) -> RedirectResponse:
             return RedirectResponse("/docs")
 
-        import swagger_ui_bundle
-
         self.site = Starlette(
             routes=[
                 Route("/", home),
@@ -96,12 +102,11 @@ class MockApp:
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith("/api/") or path.startswith("/__mock__") or path == "/api"):
+        if scope["type"] != "http" or not is_core_path(path):
             await self.site(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        limit = MULTIPART_LIMIT if headers.get("content-type", "").startswith("multipart/") else JSON_LIMIT
-        body, too_large = await read_body(receive, limit)
+        body, too_large = await read_body(receive, body_limit(headers))
         host = headers.get("host") or "127.0.0.1"
         request = CoreRequest(
             method=scope["method"],
@@ -139,7 +144,7 @@ def log_request(core: MockCore, request: CoreRequest, response: CoreResponse, se
     if same:
         operation = entry.get("operation_id") or "-"
     else:
-        operation = "control" if request.path.startswith("/__mock__") else "-"
+        operation = "control" if is_control_path(request.path) else "-"
     target = request.path + (f"?{request.query_string}" if request.query_string else "")
     REQUEST_LOG.info("%s %s %d %.1fms %s", request.method, target, response.status, seconds * 1000, operation)
     if REQUEST_LOG.isEnabledFor(logging.DEBUG):

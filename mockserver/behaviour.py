@@ -18,7 +18,7 @@ from mockserver.state import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
-    from mockserver.core import Context
+    from mockserver.context import Context
     from mockserver.spec import Operation
     from mockserver.state import Tenant
 

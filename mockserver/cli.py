@@ -44,8 +44,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument("--admin-secret", default=None, help="require X-Mock-Admin-Secret on /__mock__ calls")
     p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
-    p.add_argument("--fault", default=None, help="seed a named bug, for testing test suites (see --list-faults)")
-    p.add_argument("--list-faults", action="store_true", help="list the seeded faults and exit")
+    p.add_argument("--mutant", "--fault", dest="mutant", default=None,
+                   help="serve a named bug, for testing test suites (see --list-mutants)")
+    p.add_argument("--list-mutants", "--list-faults", dest="list_mutants", action="store_true",
+                   help="list the mutants and exit")
     p.add_argument(
         "--variant",
         action="append",
@@ -67,35 +69,40 @@ def chosen_variants(args: argparse.Namespace):
 
 def build(args: argparse.Namespace):
     from mockserver.asgi import MockApp
-    from mockserver.core import MockCore
+    from mockserver.core import ControlSettings, MockCore
     from mockserver.persistence import attach_state_file
     from mockserver.spec import Spec
 
-    if args.fault:
-        from mockserver.faults import activate
-
-        activate(args.fault)
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
-    core = MockCore(Spec.load(args.spec), validate_responses=args.validate_responses, variants=chosen_variants(args))
-    core.fixtures = [str(p) for p in args.seed]
+    secret = args.admin_secret
+    if args.host not in LOOPBACK and not secret and not args.no_control:
+        secret = secrets.token_urlsafe(16)
+        print(f"wacr-mock: bound beyond loopback, so the control API needs X-Mock-Admin-Secret: {secret}")
     try:
-        core.reset()
+        core = MockCore(
+            Spec.load(args.spec),
+            variants=chosen_variants(args),
+            fixtures=args.seed,
+            validate_responses=args.validate_responses,
+            control=ControlSettings(enabled=not args.no_control, admin_secret=secret),
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         problem = f"a required key is missing: {exc}" if isinstance(exc, KeyError) else exc
         raise SystemExit(f"wacr-mock: a --seed file is not valid: {problem}") from None
+    if args.mutant:
+        from mockserver.mutants import apply_mutant
+
+        try:
+            apply_mutant(core, args.mutant)
+        except ValueError as exc:
+            raise SystemExit(f"wacr-mock: --mutant: {exc}") from None
     if args.state_file:
         folder = args.state_file.resolve().parent
         if not folder.is_dir():
             raise SystemExit(f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first")
         attach_state_file(core, args.state_file)
-    secret = args.admin_secret
-    if args.host not in LOOPBACK and not secret and not args.no_control:
-        secret = secrets.token_urlsafe(16)
-        print(f"wacr-mock: bound beyond loopback, so the control API needs X-Mock-Admin-Secret: {secret}")
-    core.admin_secret = secret
-    core.control_enabled = not args.no_control
     return MockApp(core, args.cors_origin or None, args.spec)
 
 
@@ -113,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"wacr-mock: --variant: {exc}", file=sys.stderr)
         return 2
-    if args.list_faults:
-        from mockserver.faults import FAULTS
+    if args.list_mutants:
+        from mockserver.mutants import MUTANTS
 
-        for fault in FAULTS.values():
-            print(f"{fault.name:32} {fault.area:15} {fault.description}")
+        for mutant in MUTANTS.values():
+            print(f"{mutant.name:32} {mutant.area:15} {mutant.description}")
         return 0
     started = time.perf_counter()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

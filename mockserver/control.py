@@ -7,18 +7,24 @@ named tenant, contact or OTP does not exist, 400 for a malformed call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from mockserver.clock import Clock, parse_iso
-from mockserver.core import CoreRequest, CoreResponse, MockCore
-from mockserver.handlers.contacts import present
+from mockserver.errors import ApiError
+from mockserver.http import CoreRequest, CoreResponse, json_object
 from mockserver.phones import clean_phone
-from mockserver.seed import create_tenant, template_record
+from mockserver.resources import present_contact, template_record
+from mockserver.seed import create_tenant
 from mockserver.state import Tenant
+
+if TYPE_CHECKING:
+    from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
+
+
+MAX_DELAY_MS = 60_000  # a longer wait would outlast every client's timeout
 
 
 class ControlError(Exception):
@@ -29,15 +35,10 @@ class ControlError(Exception):
 
 
 def _json(request: CoreRequest) -> dict:
-    if not request.body.strip():
-        return {}
     try:
-        body = json.loads(request.body)
-    except ValueError:
-        raise ControlError(400, "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ControlError(400, "the body must be a JSON object")
-    return body
+        return json_object(request.body)
+    except ApiError as error:
+        raise ControlError(400, error.message.replace("The request body", "the body")) from None
 
 
 def _int(value: Any, name: str, minimum: int | None = None) -> int:
@@ -159,10 +160,7 @@ def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
         raise ControlError(400, "give one of advance_seconds, now or freeze")
     clock: Clock
     if body.get("tenant_id") is not None:
-        tenant = _tenant(core, body["tenant_id"])
-        if tenant.clock is None:
-            tenant.clock = core.store.default_clock.copy()
-        clock = tenant.clock
+        clock = core.store.own_clock(_tenant(core, body["tenant_id"]))
     else:
         clock = core.store.default_clock
     if "advance_seconds" in body:
@@ -199,8 +197,8 @@ def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
     if not isinstance(body.get("is_opted_out"), bool):
         raise ControlError(400, "is_opted_out must be true or false")
     contact = tenant.table("contacts")[contact_id]
-    contact["is_opted_out"] = body["is_opted_out"]
-    return present(tenant, contact)
+    now = core.store.clock_of(tenant).now()
+    return present_contact(tenant, tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now))
 
 
 def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
@@ -224,7 +222,7 @@ def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
 
 
 def list_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    return {"faults": core.faults}
+    return {"faults": core.injected}
 
 
 def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
@@ -242,16 +240,18 @@ def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
             fault[key] = str(body[key])
     if "delay_ms" in body:
         fault["delay_ms"] = _int(body["delay_ms"], "delay_ms", 0)
+        if fault["delay_ms"] > MAX_DELAY_MS:
+            raise ControlError(400, f"delay_ms must be at most {MAX_DELAY_MS} (one minute)")
     if "times" in body:
         fault["times"] = _int(body["times"], "times", 1)
     if not ({"status", "delay_ms"} & set(fault)):
         raise ControlError(400, "a fault needs status or delay_ms")
-    core.faults[operation_id] = fault
+    core.injected[operation_id] = fault
     return {"operation_id": operation_id, **fault}
 
 
 def clear_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    core.faults.clear()
+    core.injected.clear()
     return {"faults": {}}
 
 
@@ -277,9 +277,9 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
 
 
 def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
-    if not getattr(core, "control_enabled", True):
+    if not core.control.enabled:
         return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
-    secret = getattr(core, "admin_secret", None)
+    secret = core.control.admin_secret
     if secret and request.headers.get("x-mock-admin-secret") != secret:
         return CoreResponse(403, {"error": "the control API needs the X-Mock-Admin-Secret header"})
     path = request.path.rstrip("/")

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.clock import parse_iso
+from mockserver.context import Context, Reply
 from mockserver.errors import ApiError, ValidationFailed
+from mockserver.spec import BASE_PATH
 
 FILTER_KEY = re.compile(r"^filter\[(\w+)\](?:\[([^\]]+)\])?$")
 OPERATOR_ALIASES = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "!=": "ne"}
@@ -177,3 +180,37 @@ def page_of(
         "next": url(page + 1) if page < last_page else None,
     }
     return items, meta, links
+
+
+Pager = Callable[[list[dict], int, int, str, list[tuple[str, str]]], tuple[list[dict], dict, dict]]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a list is ordered and cut into pages: one seam of ``MockCore`` (``core.paging``)."""
+
+    sort: Callable[[list[dict], str], list[dict]] = sort_records
+    page: Pager = page_of
+
+
+def respond(ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record) -> Reply:
+    """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
+    paging: Paging = ctx.paging
+    op, behaviour = ctx.op, ctx.behaviour
+    records = list(records)
+    raw_filters = [(k, v) for k, v in ctx.raw_query if k.startswith("filter[")]
+    filters = op.ext("filters", {})
+    if behaviour.all_operators:
+        filters = {name: {**rule, "operators": list(ALL_OPERATORS)} for name, rule in filters.items()}
+    predicates = build_filters(filters, raw_filters, ctx.messages.list_messages, behaviour.unknown_query)
+    if predicates:
+        records = [r for r in records if all(p(r) for p in predicates)]
+    term = ctx.query.get("search") or ctx.query.get("q")
+    if term:
+        records = search_records(records, term, op.ext("search-fields", []))
+    records = paging.sort(records, ctx.query.get("sort") or behaviour.default_sort(op))
+    url = ctx.origin + BASE_PATH + op.path
+    items, meta, links = paging.page(records, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query)
+    fields = ctx.query.get("fields")
+    data = [select_fields(behaviour.present(op, present(item), "item", ctx.tenant.id), fields) for item in items]
+    return Reply(data, listing=(meta, links))

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mockserver.clock import iso
-from mockserver.core import Context
-from mockserver.errors import ApiError, ValidationFailed
+from mockserver.context import Context
+from mockserver.errors import ValidationFailed
 from mockserver.phones import clean_phone
+from mockserver.resources import conversations_this_month, ensure_room, find_contact_by_phone, insert_contact
 
 MERGE_FIELDS = {
     "@{contact_first_name}": "firstname",
@@ -34,15 +35,13 @@ def recipient(ctx: Context, phone: str, details: dict[str, Any] | None = None) -
 
     Every refusal comes before anything is written, so a refused send leaves no contact behind.
     """
-    from mockserver.handlers.contacts import ensure_room, find_by_phone, insert_contact
-
     contact_id = ctx.body.get("contact_id")
     if contact_id is not None:
         contact = ctx.tenant.get("contacts", contact_id)
         if contact is None:
             raise ctx.error(404, "NOT_FOUND")
     else:
-        contact = find_by_phone(ctx.tenant, phone)
+        contact = find_contact_by_phone(ctx.tenant, phone)
     if contact is not None and contact.get("is_opted_out"):
         raise ctx.error(403, "CONTACT_OPTED_OUT")
     ensure_conversation_room(ctx, phone)
@@ -70,17 +69,10 @@ def recipient(ctx: Context, phone: str, details: dict[str, Any] | None = None) -
 
 def ensure_conversation_room(ctx: Context, phone: str) -> None:
     """A new conversation this month counts against the plan (403 FEATURE_LIMIT_EXCEEDED)."""
-    from mockserver.handlers.account import conversations_this_month
-
     limit = ctx.tenant.limits.get("conversations", -1)
     talked_to = conversations_this_month(ctx.tenant, ctx.now)
     if limit != -1 and phone not in talked_to and len(talked_to) >= limit:
-        raise ApiError(
-            403,
-            "FEATURE_LIMIT_EXCEEDED",
-            ctx.op.error_message(403, "FEATURE_LIMIT_EXCEEDED"),
-            {"feature": "conversations", "current": len(talked_to), "maximum": limit},
-        )
+        raise ctx.error(403, "FEATURE_LIMIT_EXCEEDED", {"feature": "conversations", "current": len(talked_to), "maximum": limit})
 
 
 def merge(text: str, contact: dict) -> str:
@@ -127,7 +119,7 @@ def record(ctx: Context, phone: str, contact: dict, kind: str, text: str | None,
         "status": "sent",
         "sent_at": stamp,
         "chat_id": chat["id"],
-        "chat_message_id": ctx.core.behaviour.chat_message_id(ctx.tenant, message),
+        "chat_message_id": ctx.behaviour.chat_message_id(ctx.tenant, message),
     }
 
 
@@ -141,6 +133,6 @@ def prepare(
     phone = clean_phone(ctx.body["phone"])
     if not phone:
         # Where the docs give the phone no pattern, a value without digits still names no number (D9).
-        raise ValidationFailed({"phone": [ctx.core.spec.document["x-send-messages"]["phone_digits"]]})
+        raise ValidationFailed({"phone": [ctx.messages.phone_digits]})
     chosen = template() if template is not None else None
     return phone, recipient(ctx, phone, details), chosen

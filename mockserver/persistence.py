@@ -11,9 +11,10 @@ import os
 import pickle
 from pathlib import Path
 
-from mockserver.core import CoreRequest, CoreResponse, MockCore
+from mockserver.core import MockCore
+from mockserver.http import CoreRequest, CoreResponse
 
-FORMAT = 2  # 2: ids come from the store's allocator
+FORMAT = 3  # 3: limiters are sliding windows
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -40,13 +41,10 @@ def attach_state_file(core: MockCore, path: Path) -> None:
             raise SystemExit(
                 f"wacr-mock: --state-file {path} cannot be read ({exc}); move it away to start fresh"
             ) from None
-    original = core.handle
 
-    def handle_and_save(request: CoreRequest) -> CoreResponse:
-        response = original(request)
+    def save_after_change(request: CoreRequest, response: CoreResponse) -> None:
         if request.method not in READ_ONLY and response.status < 400:
             save(core, path)
-        return response
 
-    core.handle = handle_and_save  # type: ignore[method-assign]
+    core.after_request.append(save_after_change)
     save(core, path)

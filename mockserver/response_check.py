@@ -7,11 +7,10 @@ naming the mismatch, so it cannot go unnoticed.
 from __future__ import annotations
 
 import logging
-from functools import cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from mockserver.core import CoreResponse
+from mockserver.http import CoreResponse
 from mockserver.spec import Operation, Spec
 
 log = logging.getLogger("mockserver")
@@ -28,16 +27,20 @@ class ResponseValidator:
         self.lenient = lenient
         self.checked = 0
         self.violations: list[str] = []
+        self.validators: dict[tuple[str, int], Draft202012Validator | None] = {}
 
-    @cache  # noqa: B019  (one validator per operation and status, for the core's lifetime)
-    def _validator(self, operation_id: str, status: int) -> Draft202012Validator | None:
-        schema = self.spec.operation(operation_id).response_schemas.get(status)
-        return Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+    def validator(self, operation_id: str, status: int) -> Draft202012Validator | None:
+        """One compiled validator per operation and status, made on first use."""
+        key = (operation_id, status)
+        if key not in self.validators:
+            schema = self.spec.operation(operation_id).response_schemas.get(status)
+            self.validators[key] = Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+        return self.validators[key]
 
     def problems(self, op: Operation, response: CoreResponse) -> list[str]:
         if str(response.status) not in op.raw.get("responses", {}):
             return [] if self.lenient else [f"status {response.status} is not documented for {op.operation_id}"]
-        validator = self._validator(op.operation_id, response.status)
+        validator = self.validator(op.operation_id, response.status)
         if validator is None:
             return []
         errors = validator.iter_errors(response.body)

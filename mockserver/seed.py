@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.resources
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from mockserver.clock import iso
+from mockserver.resources import contact_defaults, template_record
 from mockserver.state import Store, Tenant
 
 # Tokens that exist from the first second, so `curl` works at once (README).
@@ -166,51 +165,6 @@ class SeedOptions:
         return (RICH_WHATSAPP_TEMPLATES + base) if self.rich else base
 
 
-PARAM = re.compile(r"\{\{\d+\}\}")
-
-
-def template_record(definition: dict[str, Any], now: float) -> dict[str, Any]:
-    """The API's Template resource for one WhatsApp template definition."""
-    header_text = definition.get("header_text")
-    body = definition["body"]
-    buttons = definition.get("buttons") or []
-    components = [{"type": "BODY", "text": body}]
-    if definition.get("header_format", "NONE") != "NONE":
-        components.insert(0, {"type": "HEADER", "format": definition["header_format"], "text": header_text})
-    if definition.get("footer"):
-        components.append({"type": "FOOTER", "text": definition["footer"]})
-    if buttons:
-        components.append({"type": "BUTTONS", "buttons": buttons})
-    is_auth = definition["category"] == "AUTHENTICATION"
-    stamp = iso(now)
-    return {
-        "template_id": definition["template_id"],
-        "template_name": definition["template_name"],
-        "name": definition["template_name"],
-        "language": definition.get("language", "en"),
-        "category": definition["category"],
-        "status": definition["status"],
-        "header_data_format": definition.get("header_format", "NONE"),
-        "header_data_text": header_text or "",
-        "header_params_count": len(PARAM.findall(header_text or "")),
-        "header_file_url": None,
-        "header_variable_value": None,
-        "body_data": body,
-        "body_params_count": len(PARAM.findall(body)),
-        "body_variable_value": None,
-        "footer_data": definition.get("footer"),
-        "footer_params_count": 0,
-        "buttons_data": None if not buttons else yaml.safe_dump(buttons, default_flow_style=True).strip(),
-        "message_send_ttl_seconds": 600 if is_auth else None,
-        "add_security_recommendation": is_auth,
-        "code_expiration_minutes": definition.get("code_expiration_minutes") if is_auth else None,
-        "otp_button_config": {"type": "COPY_CODE"} if is_auth else None,
-        "components": components,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-
-
 def create_tenant(store: Store, options: dict[str, Any] | None = None, name: str | None = None) -> Tenant:
     """A tenant with one default source, one default status and the D14 templates."""
     options = options or {}
@@ -330,29 +284,3 @@ def unknown_references(tenant: Tenant, contact: dict[str, Any]) -> str | None:
     return f"group_id names no group {missing}" if missing else None
 
 
-def contact_defaults(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
-    from mockserver.phones import clean_phone
-
-    contact = {
-        "firstname": "",
-        "lastname": "",
-        "company": None,
-        "type": "lead",
-        "email": None,
-        "phone": None,
-        "status_id": tenant.settings["default_status_id"],
-        "source_id": tenant.settings["default_source_id"],
-        "description": None,
-        "city": None,
-        "state": None,
-        "zip": None,
-        "address": None,
-        "country_id": None,
-        "assigned_id": None,
-        "group_id": [],
-        "is_opted_out": False,
-    }
-    contact.update(record)
-    if contact["phone"]:
-        contact["phone"] = clean_phone(str(contact["phone"]))
-    return contact

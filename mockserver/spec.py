@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mockserver.extensions import Extensions, RootMessages, compile_extensions, compile_root_messages
 from mockserver.validation import FieldValidator, ObjectValidator, SpecError, compile_field, compile_object
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -49,13 +49,13 @@ def _resolve(node: Any, root: dict, seen: tuple[str, ...] = ()) -> Any:
     return node
 
 
-def _merge_all_of(schema: dict) -> dict:
+def merge_all_of(schema: dict) -> dict:
     """Flattens ``allOf`` of object schemas (used by response envelopes)."""
     if "allOf" not in schema:
         return schema
     merged: dict = {k: v for k, v in schema.items() if k != "allOf"}
     for part in schema["allOf"]:
-        part = _merge_all_of(part)
+        part = merge_all_of(part)
         merged.setdefault("properties", {}).update(part.get("properties", {}))
         merged["required"] = list(dict.fromkeys(merged.get("required", []) + part.get("required", [])))
         for key, value in part.items():
@@ -76,7 +76,12 @@ class Operation:
     query: ObjectValidator
     query_schemas: dict[str, dict]
     bodies: dict[str, ObjectValidator] = field(default_factory=dict)
-    body_required: bool = False
+    extensions: Extensions = field(default_factory=Extensions)
+
+    @property
+    def envelope(self) -> str:
+        """``standard`` (D2-D4) or ``flat`` (the Comments answers of D12), from ``x-envelope``."""
+        return self.extensions.envelope
 
     @property
     def collection(self) -> str | None:
@@ -126,10 +131,6 @@ class Operation:
         return tuple(self.raw.get("x-sort-fields", ()))
 
     @cached_property
-    def path_regex(self) -> re.Pattern:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.path) + "$")
-
-    @cached_property
     def response_schemas(self) -> dict[int, dict]:
         schemas = {}
         for status, response in self.raw.get("responses", {}).items():
@@ -160,6 +161,7 @@ class Spec:
     def __init__(self, document: dict) -> None:
         self.document = document
         self.resolved = _resolve(document, document)
+        self.messages: RootMessages = compile_root_messages(document)
         self.operations: dict[str, Operation] = {}
         for path, item in self.resolved["paths"].items():
             shared = item.get("parameters", [])
@@ -183,7 +185,11 @@ class Spec:
         for requirement in raw.get("security", self.resolved.get("security", [])):
             scopes += tuple(requirement.get("bearerAuth", ()))
         success = min(int(code) for code in raw["responses"] if code.startswith("2"))
-        op = Operation(
+        bodies = {
+            media_type: compile_object(merge_all_of(content["schema"]), f"{where} body")
+            for media_type, content in (raw.get("requestBody") or {}).get("content", {}).items()
+        }
+        return Operation(
             operation_id=raw["operationId"],
             method=method.upper(),
             path=path,
@@ -193,13 +199,9 @@ class Spec:
             success_status=success,
             query=query,
             query_schemas=query_schemas,
+            bodies=bodies,
+            extensions=compile_extensions(raw, path, where),
         )
-        body = raw.get("requestBody")
-        if body:
-            op.body_required = bool(body.get("required"))
-            for media_type, content in body.get("content", {}).items():
-                op.bodies[media_type] = compile_object(_merge_all_of(content["schema"]), f"{where} body")
-        return op
 
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
@@ -207,6 +209,3 @@ class Spec:
     def schema(self, name: str) -> dict:
         return self.resolved["components"]["schemas"][name]
 
-
-def merge_all_of(schema: dict) -> dict:
-    return _merge_all_of(schema)

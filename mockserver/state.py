@@ -1,18 +1,19 @@
 """Tenants, tokens and their records (D8): everything the mock remembers.
 
-Records are plain dicts shaped like the API's resources. Ids are positive
-integers per tenant and collection, never reused (D8).
+Records are plain dicts shaped like the API's resources. Ids come from the
+store's one ``IdAllocator``, which every tenant of the store shares: positive
+integers, never reused (D8), by default one sequence per collection.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.clock import Clock, iso
+from mockserver.limits import SlidingWindow
 
 COLLECTIONS = ("contacts", "groups", "sources", "statuses", "templates", "messages", "chats", "comments")
 
@@ -69,7 +70,7 @@ class Token:
     tenant_id: int
     scopes: frozenset[str]
     rate_limit_per_minute: int = 60
-    window: deque = field(default_factory=deque)
+    window: SlidingWindow = field(default_factory=SlidingWindow)  # the calls of the last minute (D11)
 
     def allows(self, scope: str) -> bool:
         return "*" in self.scopes or scope in self.scopes
@@ -114,7 +115,7 @@ class Tenant:
     # The store's allocator: it decides whether tenants share one id sequence (D8, D19).
     ids: IdAllocator = field(default_factory=IdAllocator)
     otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
-    limiters: dict[str, deque] = field(default_factory=dict)
+    limiters: dict[str, SlidingWindow] = field(default_factory=dict)  # the OTP limits (D10), by x-rate-limit key
     whatsapp_templates: list[dict] = field(default_factory=list)
     # (collection, field) -> normalised value -> ids holding it; built on first use, kept by the writers below.
     unique_index: dict[tuple[str, str], dict[Any, set[int]]] = field(default_factory=dict)
@@ -210,6 +211,12 @@ class Store:
 
     def clock_of(self, tenant: Tenant) -> Clock:
         return tenant.clock or self.default_clock
+
+    def own_clock(self, tenant: Tenant) -> Clock:
+        """The tenant's own clock, started from the shared one the first time it is asked for."""
+        if tenant.clock is None:
+            tenant.clock = self.default_clock.copy()
+        return tenant.clock
 
     def add_token(
         self, tenant: Tenant, scopes: list[str], rate_limit_per_minute: int = 60, value: str | None = None

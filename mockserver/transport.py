@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
 
-from mockserver.core import JSON_LIMIT, MULTIPART_LIMIT, CoreRequest, MockCore
+from mockserver.core import MockCore
+from mockserver.http import CoreRequest, CoreResponse
 
 
 def to_core(request: httpx.Request, body: bytes) -> CoreRequest:
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    limit = MULTIPART_LIMIT if headers.get("content-type", "").startswith("multipart/") else JSON_LIMIT
     url = request.url
-    return CoreRequest(
+    return CoreRequest.received(
         method=request.method,
         path=url.path,
         query_string=url.query.decode("latin-1"),
-        headers=headers,
-        body=body if len(body) <= limit else b"",
-        body_too_large=len(body) > limit,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
         origin=f"{url.scheme}://{url.netloc.decode('latin-1')}",
     )
 
 
+def to_response(request: httpx.Request, answer: CoreResponse) -> httpx.Response:
+    return httpx.Response(answer.status, headers=answer.headers, content=answer.encoded(), request=request)
+
+
 def to_httpx(core: MockCore, request: httpx.Request, body: bytes) -> httpx.Response:
+    """A synchronous answer; an injected delay blocks the calling thread, as a slow server would."""
     answer = core.handle(to_core(request, body))
     if answer.delay_seconds:
         time.sleep(answer.delay_seconds)
-    return httpx.Response(answer.status, headers=answer.headers, content=answer.encoded(), request=request)
+    return to_response(request, answer)
+
+
+async def to_httpx_async(core: MockCore, request: httpx.Request, body: bytes) -> httpx.Response:
+    """The same answer for async clients; an injected delay waits without blocking the event loop."""
+    answer = core.handle(to_core(request, body))
+    if answer.delay_seconds:
+        await asyncio.sleep(answer.delay_seconds)
+    return to_response(request, answer)
 
 
 class MockTransport(httpx.BaseTransport):
@@ -44,4 +56,4 @@ class AsyncMockTransport(httpx.AsyncBaseTransport):
         self.core = core or MockCore()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return to_httpx(self.core, request, await request.aread())
+        return await to_httpx_async(self.core, request, await request.aread())

@@ -50,7 +50,7 @@ class UploadedFile:
 
 @dataclass
 class ReferenceCheck:
-    """A stateful rule to settle against the tenant's records."""
+    """A stateful rule (``unique`` or ``exists``) to settle against the tenant's records."""
 
     path: str
     rule: str  # "unique" or "exists"
@@ -58,6 +58,7 @@ class ReferenceCheck:
     field: str
     value: Any
     message: str
+    normalise: str = ""  # "phone": compared by its digits (D9), from the field's ``x-normalise``
 
 
 @dataclass
@@ -146,6 +147,7 @@ class FieldValidator:
     required: bool = False
     required_if: tuple[str, tuple] | None = None
     required_without: str | None = None
+    normalise: str = ""  # "phone": stored and compared by its digits (D9)
     types: tuple[str, ...] = ()
     checks: list[tuple[str, Callable[[Any], bool]]] = field(default_factory=list)
     obj: ObjectValidator | None = None
@@ -193,7 +195,7 @@ class FieldValidator:
         if not failed:
             for rule, collection in self.stateful:
                 outcome.references.append(
-                    ReferenceCheck(path, rule, collection, self.name, value, self.message(rule))
+                    ReferenceCheck(path, rule, collection, self.name, value, self.message(rule), self.normalise)
                 )
 
     def _validate_items(self, items: list, path: str, outcome: Outcome) -> bool:
@@ -223,9 +225,6 @@ class ObjectValidator:
         self.validate(obj, "", outcome)
         return outcome
 
-    def field_names(self) -> list[str]:
-        return [f.name for f in self.fields]
-
     def by_name(self, name: str) -> FieldValidator | None:
         return next((f for f in self.fields if f.name == name), None)
 
@@ -252,6 +251,9 @@ def compile_field(name: str, schema: dict, required: bool, where: str, from_text
         validator.required_if = (condition["field"], tuple(condition["in"]))
     if "x-required-without" in schema:
         validator.required_without = schema["x-required-without"]
+    validator.normalise = schema.get("x-normalise", "")
+    if validator.normalise not in ("", "phone"):
+        raise SpecError(f"{where}: x-normalise must be 'phone', got {validator.normalise!r}")
     needs = set()
     if validator.is_required({}) or validator.required_if or validator.required_without:
         needs.add("required")

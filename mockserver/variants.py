@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.behaviour import Behaviour, coerce_form, data_schema, item_schema, success_schema
 from mockserver.errors import ApiError
-from mockserver.seed import SeedOptions, contact_defaults
-from mockserver.spec import merge_all_of
+from mockserver.handlers.contacts import batch_create_contacts
+from mockserver.resources import contact_defaults
+from mockserver.seed import SeedOptions
+from mockserver.spec import Spec, merge_all_of
 from mockserver.state import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
-    from mockserver.core import Context
-    from mockserver.spec import Operation, Spec
+    from mockserver.context import Context
+    from mockserver.spec import Operation
     from mockserver.state import Tenant
 
 
@@ -640,8 +642,6 @@ def drop_batch_caps(document: dict) -> None:
 
 
 def _batch_keep_before() -> dict[str, Callable]:
-    from mockserver.handlers.contacts import batch_create_contacts
-
     return {"batchCreateContacts": functools.partial(batch_create_contacts, keep_before=True)}
 
 
@@ -740,9 +740,7 @@ def edited_spec(spec: Spec, behaviour: Behaviour) -> Spec:
     """The spec the validators are compiled from: ``spec`` itself unless a variant edits its rules."""
     if not behaviour.spec_edits:
         return spec
-    from mockserver.spec import Spec as SpecClass
-
     document = copy.deepcopy(spec.document)
     for edit in behaviour.spec_edits:
         edit(document)
-    return SpecClass(document)
+    return Spec(document)

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from mockserver.core import MockCore
+from mockserver.core import ControlSettings, MockCore
+from mockserver.transport import MockTransport
 from tests.conftest import api_client, new_tenant
 
 MOMENT = "2030-01-02T03:04:05+00:00"
@@ -59,12 +60,17 @@ def test_unknown_call_is_404_and_wrong_method_405(control: httpx.Client) -> None
     assert set(wrong.headers["Allow"].split(", ")) == {"GET", "POST"}
 
 
-def test_admin_secret_and_no_control(core: MockCore, control: httpx.Client) -> None:
-    core.admin_secret = "s3cret"
-    assert_refused(control.get("/health"), 403, "X-Mock-Admin-Secret")
-    assert control.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}).status_code == 200
-    core.control_enabled = False
-    assert_refused(control.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}), 404, "turned off")
+def control_client(core: MockCore) -> httpx.Client:
+    return httpx.Client(transport=MockTransport(core), base_url="http://mock.test/__mock__")
+
+
+def test_admin_secret_and_no_control() -> None:
+    guarded = control_client(MockCore(control=ControlSettings(admin_secret="s3cret")))
+    assert_refused(guarded.get("/health"), 403, "X-Mock-Admin-Secret")
+    assert guarded.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}).status_code == 200
+    assert_refused(guarded.get("/health", headers={"X-Mock-Admin-Secret": "wrong"}), 403, "X-Mock-Admin-Secret")
+    off = control_client(MockCore(control=ControlSettings(enabled=False, admin_secret="s3cret")))
+    assert_refused(off.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}), 404, "turned off")
 
 
 # --- tenants and tokens ------------------------------------------------------------------------

@@ -26,11 +26,12 @@ BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="module")
 def faulty_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The report of a run against the mock with a seeded paging bug (pages overlap)."""
+    """The report of a run against the mock turned into a paging mutant (pages overlap)."""
     directory = tmp_path_factory.mktemp("report")
     command = [sys.executable, "-m", "pytest", "contract_tests/test_pagination.py", "-q", "-p", "no:cacheprovider",
+               "-p", "contract_tests.mutant_plugin",
                "-k", "test_pages_cover_the_list_exactly_once", "--wacr-report", str(directory)]
-    env = {**os.environ, "WACR_MOCK_FAULT": "page_overlap"}
+    env = {**os.environ, "WACR_MUTANT": "page_overlap"}
     result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"report written to {directory / 'index.html'}" in result.stdout

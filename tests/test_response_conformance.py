@@ -13,7 +13,8 @@ from functools import cache
 import httpx
 import pytest
 
-from mockserver.core import JSON_LIMIT, CoreResponse, MockCore
+from mockserver.core import MockCore
+from mockserver.http import JSON_LIMIT, CoreResponse
 from mockserver.spec import Operation, Spec
 from mockserver.transport import MockTransport
 from tests.conftest import api_client, new_tenant

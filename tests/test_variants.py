@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from mockserver.core import MockCore
+from mockserver.mutants import apply_mutant
 from mockserver.spec import Spec
 from mockserver.transport import MockTransport
 from mockserver.variants import PROFILES, VARIANTS, VariantSet, resolve
-from tests.conftest import FULL_TOKEN, PROJECT, run_mock_to_exit
+from tests.conftest import PROJECT, api_client, run_mock_to_exit
 
 BOUNDARY = "variant-test-boundary"
 
@@ -552,39 +553,30 @@ def test_profiles_serve_the_basic_journey(mocks, profile: str) -> None:
     assert mock.control.get("/health").json()["variants"] == sorted(PROFILES[profile].variants)
 
 
-def test_seeded_faults_still_bite_with_a_profile_on() -> None:
-    """Faults patch shared names, so each runs in its own process (as the meta run does)."""
-    script = """
-import httpx
-from mockserver import faults
-from mockserver.core import MockCore
-from mockserver.transport import MockTransport
-faults.activate("{fault}")
-core = MockCore(variants=["{profile}"])
-api = httpx.Client(transport=MockTransport(core), base_url="http://m/api/v2",
-                   headers={{"Authorization": "Bearer {token}"}})
-{probe}
-"""
-    probes = {
-        "duplicate_phone_allowed": """
-body = {"firstname": "A", "lastname": "B", "phone": "+919000001801", "type": "lead"}
-sources = api.get("/sources").json()["data"]; statuses = api.get("/statuses").json()["data"]
-body.update(source_id=sources[0]["id"], status_id=statuses[0]["id"])
-assert api.post("/contacts", json=body).status_code == 201
-assert api.post("/contacts", json=body).status_code == 201
-""",
-        "deleted_record_still_readable": """
-created = api.post("/statuses", json={"name": "Gone"}).json()["data"]
-assert api.delete(f"/statuses/{created['id']}").status_code == 200
-assert api.get(f"/statuses/{created['id']}").status_code == 200
-""",
-    }
-    for (fault, probe), profile in zip(probes.items(), ("laravel", "express"), strict=True):
-        code = script.format(fault=fault, profile=profile, token=FULL_TOKEN, probe=probe)
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
+def shares_a_phone(api: httpx.Client) -> bool:
+    body = {"firstname": "A", "lastname": "B", "phone": "+919000001801", "type": "lead"}
+    body.update(source_id=api.get("/sources").json()["data"][0]["id"], status_id=api.get("/statuses").json()["data"][0]["id"])
+    return api.post("/contacts", json=body).status_code == 201 and api.post("/contacts", json=body).status_code == 201
+
+
+def keeps_a_deleted_status(api: httpx.Client) -> bool:
+    created = api.post("/statuses", json={"name": "Gone"}).json()["data"]
+    assert api.delete(f"/statuses/{created['id']}").status_code == 200
+    return api.get(f"/statuses/{created['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("mutant", "profile", "shows_the_bug"),
+    [("duplicate_phone_allowed", "laravel", shares_a_phone), ("deleted_record_still_readable", "express", keeps_a_deleted_status)],
+)
+def test_mutants_bite_with_a_profile_on_and_stay_in_their_instance(mutant, profile, shows_the_bug) -> None:
+    """A mutant changes its own instance through the core's seams: the bug shows there, under a profile,
+    and a second instance in the same process stays correct."""
+    mutated = MockCore(variants=[profile])
+    apply_mutant(mutated, mutant)
+    correct = MockCore(variants=[profile])
+    assert shows_the_bug(api_client(mutated))
+    assert not shows_the_bug(api_client(correct))
 
 
 # --- the CLI --------------------------------------------------------------------------------------------

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from mockserver.clock import iso
-from mockserver.core import Context, Reply
-from mockserver.handlers import handles
+from mockserver.context import Context, Reply
+from mockserver.resources import conversations_this_month
 from mockserver.state import Tenant
 
 FEATURE_NAMES = {
@@ -18,16 +16,6 @@ FEATURE_NAMES = {
 }
 
 
-def conversations_this_month(tenant: Tenant, now: float) -> set[str]:
-    """Distinct cleaned phones that got an outbound message in the tenant clock's month."""
-    month = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m")
-    return {
-        m["_phone"]
-        for m in tenant.table("messages").values()
-        if m.get("direction") == "outbound" and m["sent_at"][:7] == month
-    }
-
-
 def usage_counts(tenant: Tenant, now: float) -> dict[str, int]:
     return {
         "contacts": len(tenant.table("contacts")),
@@ -37,7 +25,6 @@ def usage_counts(tenant: Tenant, now: float) -> dict[str, int]:
     }
 
 
-@handles("getAccount")
 def get_account(ctx: Context) -> Reply:
     tenant = ctx.tenant
     return Reply(
@@ -52,7 +39,6 @@ def get_account(ctx: Context) -> Reply:
     )
 
 
-@handles("getUsage")
 def get_usage(ctx: Context) -> Reply:
     data = {}
     for feature, current in usage_counts(ctx.tenant, ctx.now).items():
@@ -68,7 +54,6 @@ def get_usage(ctx: Context) -> Reply:
     return Reply(data)
 
 
-@handles("getLimits")
 def get_limits(ctx: Context) -> Reply:
     limits = dict(ctx.tenant.limits, api_calls_per_minute=ctx.token.rate_limit_per_minute)
     return Reply(
@@ -80,3 +65,10 @@ def get_limits(ctx: Context) -> Reply:
             "features": dict(ctx.tenant.features, api_access=True),
         }
     )
+
+
+HANDLERS = {
+    "getAccount": get_account,
+    "getUsage": get_usage,
+    "getLimits": get_limits,
+}

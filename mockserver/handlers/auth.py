@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections import deque
 
-from mockserver import outbox
+from mockserver import listing, outbox
 from mockserver.clock import iso
-from mockserver.core import Context, Reply
-from mockserver.errors import ApiError, ValidationFailed, rate_limited
-from mockserver.handlers import handles
+from mockserver.context import Context, Reply
+from mockserver.errors import ValidationFailed, rate_limited
+from mockserver.limits import SlidingWindow
 from mockserver.phones import clean_phone
 from mockserver.state import Otp
 
@@ -26,24 +25,21 @@ def hit_limiter(ctx: Context) -> None:
 
     A refused call is not counted here, nor by the per-token limiter (D6).
     """
-    rule = ctx.op.ext("rate-limit")
+    rule = ctx.op.extensions.rate_limit
+    window = ctx.tenant.limiters.setdefault(limiter_key(ctx), SlidingWindow())
+    retry_after = window.admit(ctx.now, rule.calls, rule.per_seconds)
+    if retry_after is not None:
+        ctx.token.window.give_back()
+        raise rate_limited(retry_after, ctx.op.error_message(429, "RATE_LIMIT_EXCEEDED"))
+
+
+def limiter_key(ctx: Context) -> str:
     phone, _ = otp_key(ctx)
-    key = rule["key"].format(tenant_id=ctx.tenant.id, phone=phone)
-    window = ctx.tenant.limiters.setdefault(key, deque())
-    now = ctx.now
-    while window and window[0] <= now - rule["per_seconds"]:
-        window.popleft()
-    if len(window) >= rule["calls"]:
-        if ctx.token.window:
-            ctx.token.window.pop()
-        raise rate_limited(math.ceil(window[0] + rule["per_seconds"] - now), ctx.op.error_message(429, "RATE_LIMIT_EXCEEDED"))
-    window.append(now)
+    return ctx.op.extensions.rate_limit.key.format(tenant_id=ctx.tenant.id, phone=phone)
 
 
 def clear_limiter(ctx: Context) -> None:
-    rule = ctx.op.ext("rate-limit")
-    phone, _ = otp_key(ctx)
-    ctx.tenant.limiters.pop(rule["key"].format(tenant_id=ctx.tenant.id, phone=phone), None)
+    ctx.tenant.limiters.pop(limiter_key(ctx), None)
 
 
 def auth_template(ctx: Context) -> dict:
@@ -71,9 +67,8 @@ def send(ctx: Context, code: str) -> Reply:
     sent = outbox.record(ctx, phone, contact, "template", text)
     now = ctx.now
     _, purpose = otp_key(ctx)
-    otp_rules = ctx.op.ext("otp", {})
     ctx.tenant.otps[(phone, purpose)] = Otp(
-        phone, purpose, code, now, now + expiry_minutes * 60, max_attempts=otp_rules.get("max_attempts", 5)
+        phone, purpose, code, now, now + expiry_minutes * 60, max_attempts=ctx.op.extensions.otp.max_attempts
     )
     return Reply(
         {
@@ -91,19 +86,16 @@ def send(ctx: Context, code: str) -> Reply:
     )
 
 
-@handles("sendOtp")
 def send_otp(ctx: Context) -> Reply:
     return send(ctx, ctx.body["code"])
 
 
-@handles("resendOtp")
 def resend_otp(ctx: Context) -> Reply:
     hit_limiter(ctx)
-    length = ctx.op.ext("otp", {}).get("generated_code_length", 6)
+    length = ctx.op.extensions.otp.generated_code_length
     return send(ctx, "".join(secrets.choice("0123456789") for _ in range(length)))
 
 
-@handles("verifyOtp")
 def verify_otp(ctx: Context) -> Reply:
     hit_limiter(ctx)
     key = otp_key(ctx)
@@ -116,18 +108,12 @@ def verify_otp(ctx: Context) -> Reply:
         raise ctx.error(422, "OTP_EXPIRED")
     if ctx.body["code"] != otp.code:
         otp.attempts += 1
-        raise ApiError(
-            422,
-            "INVALID_CODE",
-            ctx.op.error_message(422, "INVALID_CODE"),
-            {"attempts_remaining": otp.max_attempts - otp.attempts},
-        )
+        raise ctx.error(422, "INVALID_CODE", {"attempts_remaining": otp.max_attempts - otp.attempts})
     del ctx.tenant.otps[key]
     clear_limiter(ctx)
     return Reply({"phone": key[0], "purpose": key[1], "verified_at": iso(ctx.now)})
 
 
-@handles("checkOtpStatus")
 def check_otp_status(ctx: Context) -> Reply:
     otp = ctx.tenant.otps.get(otp_key(ctx))
     if otp is None:
@@ -147,12 +133,11 @@ def check_otp_status(ctx: Context) -> Reply:
     )
 
 
-@handles("listAuthTemplates")
 def list_auth_templates(ctx: Context) -> Reply:
     usable = [
         t for t in ctx.tenant.table("templates").values() if t["category"] == "AUTHENTICATION" and t["status"] == "APPROVED"
     ]
-    return ctx.list_reply(usable, present_auth_template)
+    return listing.respond(ctx, usable, present_auth_template)
 
 
 def present_auth_template(template: dict) -> dict:
@@ -168,3 +153,12 @@ def present_auth_template(template: dict) -> dict:
         "status": template["status"],
         "created_at": template["created_at"],
     }
+
+
+HANDLERS = {
+    "sendOtp": send_otp,
+    "resendOtp": resend_otp,
+    "verifyOtp": verify_otp,
+    "checkOtpStatus": check_otp_status,
+    "listAuthTemplates": list_auth_templates,
+}

@@ -5,15 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from mockserver.clock import iso
-from mockserver.core import Context, Reply
-from mockserver.handlers import handles
+from mockserver.context import Context, Reply
 
 MEDIA_TYPES = {"jpg": "image", "jpeg": "image", "png": "image", "webp": "image", "mp4": "video", "3gp": "video",
                "mp3": "audio", "ogg": "audio", "amr": "audio", "aac": "audio", "opus": "audio"}
 ITEM_FIELDS = ("id", "message", "type", "status_message", "url", "message_id", "ref_message_id", "created_at")
 
 
-@handles("getComments")
 def get_comments(ctx: Context) -> Reply:
     chat_id = ctx.record["id"]
     notes = [c for c in ctx.tenant.table("comments").values() if c["_chat_id"] == chat_id]
@@ -22,7 +20,6 @@ def get_comments(ctx: Context) -> Reply:
     return Reply(data, flat={"success": True, "message": ctx.op.success_message, "data": data})
 
 
-@handles("addComment")
 def add_comment(ctx: Context) -> Reply:
     body = ctx.body
     media_url = body.get("media_url")
@@ -57,3 +54,9 @@ def add_comment(ctx: Context) -> Reply:
         "chat_message_id": note["id"],
     }
     return Reply(None, flat=flat)
+
+
+HANDLERS = {
+    "getComments": get_comments,
+    "addComment": add_comment,
+}

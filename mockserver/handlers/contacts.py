@@ -4,89 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.core import Context, Reply
-from mockserver.errors import ApiError, ValidationFailed
-from mockserver.handlers import handles, named
+from mockserver import listing
+from mockserver.context import Context, Reply
+from mockserver.errors import ValidationFailed
 from mockserver.phones import clean_phone
-from mockserver.seed import contact_defaults
-from mockserver.state import Tenant
-
-WRITABLE = (
-    "firstname",
-    "lastname",
-    "company",
-    "type",
-    "email",
-    "phone",
-    "status_id",
-    "source_id",
-    "description",
-    "city",
-    "state",
-    "zip",
-    "address",
-    "country_id",
-    "assigned_id",
+from mockserver.resources import (
+    WRITABLE,
+    ensure_room,
+    insert_contact,
+    present_contact,
 )
 
 
-def present(tenant: Tenant, contact: dict, includes: str | None = None) -> dict:
-    data = named.public(contact)
-    wanted = {part.strip() for part in (includes or "").split(",") if part.strip()}
-    if "groups" in wanted:
-        groups = tenant.table("groups")
-        data["groups"] = [named.public(groups[g]) for g in contact["group_id"] if g in groups]
-    if "source" in wanted:
-        source = tenant.get("sources", contact["source_id"])
-        data["source"] = named.public(source) if source else None
-    if "status" in wanted:
-        status = tenant.get("statuses", contact["status_id"])
-        data["status"] = named.public(status) if status else None
-    return data
-
-
-def ensure_room(ctx: Context, adding: int = 1) -> None:
-    """403 FEATURE_LIMIT_EXCEEDED when the plan's contact limit would be passed (documented)."""
-    limit = ctx.tenant.limits.get("contacts", -1)
-    current = len(ctx.tenant.table("contacts"))
-    if limit != -1 and current + adding > limit:
-        raise ApiError(
-            403,
-            "FEATURE_LIMIT_EXCEEDED",
-            ctx.op.error_message(403, "FEATURE_LIMIT_EXCEEDED"),
-            {"feature": "contacts", "current": current, "maximum": limit},
-        )
-
-
-def insert_contact(ctx: Context, values: dict) -> dict:
-    fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
-    contact = contact_defaults(ctx.tenant, fields)
-    contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
-    return ctx.tenant.insert("contacts", contact, ctx.now)
-
-
-def find_by_phone(tenant: Tenant, phone: str) -> dict | None:
-    return tenant.find("contacts", phone=clean_phone(phone))
-
-
-@handles("listContacts")
 def list_contacts(ctx: Context) -> Reply:
     include = ctx.query.get("include")
-    return ctx.list_reply(ctx.tenant.table("contacts").values(), lambda c: present(ctx.tenant, c, include))
+    return listing.respond(ctx, ctx.tenant.table("contacts").values(), lambda c: present_contact(ctx.tenant, c, include))
 
 
-@handles("createContact")
 def create_contact(ctx: Context) -> Reply:
     ensure_room(ctx)
-    return Reply(present(ctx.tenant, insert_contact(ctx, ctx.body), "groups"))
+    return Reply(present_contact(ctx.tenant, insert_contact(ctx, ctx.body), "groups"))
 
 
-@handles("getContact")
 def get_contact(ctx: Context) -> Reply:
-    return Reply(present(ctx.tenant, ctx.record, ctx.query.get("include")))
+    return Reply(present_contact(ctx.tenant, ctx.record, ctx.query.get("include")))
 
 
-@handles("updateContact")
 def update_contact(ctx: Context) -> Reply:
     changes = {name: ctx.body[name] for name in WRITABLE if name in ctx.body}
     if changes.get("phone"):
@@ -94,10 +37,9 @@ def update_contact(ctx: Context) -> Reply:
     if "groups" in ctx.body:
         changes["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
     contact = ctx.tenant.set_fields("contacts", ctx.record, changes, ctx.now)
-    return Reply(present(ctx.tenant, contact, "groups"))
+    return Reply(present_contact(ctx.tenant, contact, "groups"))
 
 
-@handles("deleteContact")
 def delete_contact(ctx: Context) -> Reply:
     """Messages of a deleted contact stay (D13)."""
     ctx.tenant.remove("contacts", ctx.record["id"])
@@ -110,7 +52,6 @@ def sent_item(ctx: Context, index: int, item: dict) -> Any:
     return sent[index] if isinstance(sent, list) and index < len(sent) else item
 
 
-@handles("batchCreateContacts")
 def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     """``keep_before``: with continue_on_error false, the items before the first failing one stay (D18)."""
     items = ctx.body["contacts"]
@@ -157,7 +98,7 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
             {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
         )
     ensure_room(ctx, len(to_create))
-    created = [present(ctx.tenant, insert_contact(ctx, item)) for _, item in to_create]
+    created = [present_contact(ctx.tenant, insert_contact(ctx, item)) for _, item in to_create]
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {
@@ -169,8 +110,18 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     )
 
 
-@handles("batchDeleteContacts")
 def batch_delete_contacts(ctx: Context) -> Reply:
     ids = ctx.body["ids"]
     deleted = sum(1 for contact_id in dict.fromkeys(ids) if ctx.tenant.remove("contacts", contact_id) is not None)
     return Reply({"summary": {"total": len(ids), "deleted": deleted, "failed": len(ids) - deleted}})
+
+
+HANDLERS = {
+    "listContacts": list_contacts,
+    "createContact": create_contact,
+    "getContact": get_contact,
+    "updateContact": update_contact,
+    "deleteContact": delete_contact,
+    "batchCreateContacts": batch_create_contacts,
+    "batchDeleteContacts": batch_delete_contacts,
+}

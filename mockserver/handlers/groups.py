@@ -1,12 +1,9 @@
 """Groups: named contact groups; membership lives on each contact's ``group_id`` list."""
 
-from mockserver.core import Context, Reply
-from mockserver.handlers import handles, named
-
-named.register("groups", ("name",), "Group")
+from mockserver.context import Context, Reply
+from mockserver.handlers import named
 
 
-@handles("deleteGroup")
 def delete_group(ctx: Context) -> Reply:
     """Deleting a group removes its id from every contact (D13)."""
     group_id = ctx.record["id"]
@@ -35,11 +32,17 @@ def change_membership(ctx: Context, join: bool) -> int:
     return changed
 
 
-@handles("addGroupContacts")
 def add_group_contacts(ctx: Context) -> Reply:
     return Reply({"group_id": ctx.record["id"], "contacts_added": change_membership(ctx, join=True)})
 
 
-@handles("removeGroupContacts")
 def remove_group_contacts(ctx: Context) -> Reply:
     return Reply({"group_id": ctx.record["id"], "contacts_removed": change_membership(ctx, join=False)})
+
+
+HANDLERS = {
+    **named.handlers("groups", ("name",), list_id="listGroups", create_id="createGroup", get_id="getGroup", update_id="updateGroup"),
+    "deleteGroup": delete_group,
+    "addGroupContacts": add_group_contacts,
+    "removeGroupContacts": remove_group_contacts,
+}

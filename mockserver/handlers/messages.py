@@ -5,16 +5,15 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlparse
 
-from mockserver import outbox
-from mockserver.core import Context, Reply
+from mockserver import listing, outbox
+from mockserver.context import Context, Reply
 from mockserver.errors import ValidationFailed
-from mockserver.handlers import handles, named
+from mockserver.handlers import named
 from mockserver.validation import UploadedFile
 
 LIST_FIELDS = ("id", "interaction_id", "sender_id", "type", "message", "status", "message_id", "sent_at", "is_read", "direction")
 
 
-@handles("sendTextMessage")
 def send_text(ctx: Context) -> Reply:
     phone, contact, _ = outbox.prepare(ctx)
     text = outbox.merge(ctx.body["message"], contact)
@@ -47,14 +46,13 @@ def missing_parameters(ctx: Context, template: dict) -> dict[str, list[str]]:
         name = f"field_{n}"
         if name != otp_field and not body.get(name):
             missing[name] = [messages["body"].format(n=n)]
-    for name, rule in (ctx.op.ext("file-limits") or {}).items():
+    for name, rule in ctx.op.extensions.file_limits.items():
         upload = body.get(name)
-        if isinstance(upload, UploadedFile) and upload.size > rule["max_bytes"]:
-            missing[name] = [f"The {name} may not be greater than {rule['max_bytes'] // (1024 * 1024)} MB"]
+        if isinstance(upload, UploadedFile) and upload.size > rule.max_bytes:
+            missing[name] = [f"The {name} may not be greater than {rule.max_bytes // (1024 * 1024)} MB"]
     return missing
 
 
-@handles("sendTemplateMessage")
 def send_template(ctx: Context) -> Reply:
     def checked_template() -> dict:
         template = approved_template(ctx)
@@ -75,26 +73,25 @@ def send_template(ctx: Context) -> Reply:
 
 
 def media_problems(ctx: Context) -> dict[str, list[str]]:
-    rules = ctx.op.ext("media-rules")[ctx.body["media_type"]]
+    rules = ctx.op.extensions.media_rules[ctx.body["media_type"]]
     messages = ctx.op.ext("media-messages")
     problems: dict[str, list[str]] = {}
     upload = ctx.body.get("media_file")
     if isinstance(upload, UploadedFile):
         extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
-        if extension not in rules["extensions"]:
+        if extension not in rules.extensions:
             problems.setdefault("media_file", []).append(
-                messages["extension"].format(field="media_file", extensions=", ".join(rules["extensions"]))
+                messages["extension"].format(field="media_file", extensions=", ".join(rules.extensions))
             )
-        if upload.size > rules["max_bytes"]:
+        if upload.size > rules.max_bytes:
             problems.setdefault("media_file", []).append(
-                messages["size"].format(field="media_file", max_mb=rules["max_bytes"] // (1024 * 1024))
+                messages["size"].format(field="media_file", max_mb=rules.max_bytes // (1024 * 1024))
             )
     if ctx.body["media_type"] == "audio" and ctx.body.get("caption"):
         problems["caption"] = [messages["caption_audio"]]
     return problems
 
 
-@handles("sendMediaMessage")
 def send_media(ctx: Context) -> Reply:
     problems = media_problems(ctx)
     if problems:
@@ -112,20 +109,28 @@ def send_media(ctx: Context) -> Reply:
     return Reply({**sent, "media_type": ctx.body["media_type"], "media_url": url, "caption": caption, "filename": filename})
 
 
-@handles("sendInteractiveMessage")
 def send_interactive(ctx: Context) -> Reply:
     phone, contact, _ = outbox.prepare(ctx)
     sent = outbox.record(ctx, phone, contact, "interactive", outbox.merge(ctx.body["body_text"], contact))
     return Reply({**sent, "type": ctx.body["type"]})
 
 
-@handles("listMessages")
 def list_messages(ctx: Context) -> Reply:
-    return ctx.list_reply(
+    return listing.respond(
+        ctx,
         ctx.tenant.table("messages").values(), lambda m: {k: m[k] for k in LIST_FIELDS}
     )
 
 
-@handles("getMessage")
 def get_message(ctx: Context) -> Reply:
     return Reply(named.public(ctx.record))
+
+
+HANDLERS = {
+    "sendTextMessage": send_text,
+    "sendTemplateMessage": send_template,
+    "sendMediaMessage": send_media,
+    "sendInteractiveMessage": send_interactive,
+    "listMessages": list_messages,
+    "getMessage": get_message,
+}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from mockserver.core import Context, Reply
-
-
-def public(record: dict) -> dict:
-    return {k: v for k, v in record.items() if not k.startswith("_")}
+from mockserver import listing
+from mockserver.context import Context, Handler, Reply
+from mockserver.errors import ValidationFailed
+from mockserver.resources import public
 
 
 def create(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
@@ -21,27 +20,33 @@ def update(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
 
 def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
     """Refuses while contacts still reference the record (D13), as the op's ``x-in-use`` says."""
-    rule = ctx.op.ext("in-use")
-    if rule:
-        referenced = rule["referenced_by"]
-        count = sum(
-            1 for c in ctx.tenant.table(referenced["collection"]).values() if c.get(referenced["field"]) == ctx.record["id"]
-        )
+    rule = ctx.op.extensions.in_use
+    if rule is not None:
+        referenced = rule.referenced_by
+        count = sum(1 for c in ctx.tenant.table(referenced.collection).values() if c.get(referenced.field) == ctx.record["id"])
         if count:
-            from mockserver.errors import ValidationFailed
-
-            raise ValidationFailed({rule["details_field"]: [rule["message"].format(count=count)]})
+            raise ValidationFailed({rule.details_field: [rule.message.format(count=count)]})
     ctx.tenant.remove(collection, ctx.record["id"])
     return Reply(None)
 
 
-def register(collection: str, fields: tuple[str, ...], singular: str) -> None:
-    """Registers list/create/get/update/delete for a named collection (e.g. ``Source``)."""
-    from mockserver.handlers import handles
-
-    plural = collection.capitalize()
-    handles(f"list{plural}")(lambda ctx: ctx.list_reply(ctx.tenant.table(collection).values(), public))
-    handles(f"create{singular}")(lambda ctx: create(ctx, collection, fields))
-    handles(f"get{singular}")(lambda ctx: Reply(public(ctx.record)))
-    handles(f"update{singular}")(lambda ctx: update(ctx, collection, fields))
-    handles(f"delete{singular}")(lambda ctx: delete_unless_in_use(ctx, collection))
+def handlers(
+    collection: str,
+    fields: tuple[str, ...],
+    *,
+    list_id: str,
+    create_id: str,
+    get_id: str,
+    update_id: str,
+    delete_id: str | None = None,
+) -> dict[str, Handler]:
+    """The handler table of a named collection; ``delete_id`` is left out where the delete is special."""
+    table: dict[str, Handler] = {
+        list_id: lambda ctx: listing.respond(ctx, ctx.tenant.table(collection).values(), public),
+        create_id: lambda ctx: create(ctx, collection, fields),
+        get_id: lambda ctx: Reply(public(ctx.record)),
+        update_id: lambda ctx: update(ctx, collection, fields),
+    }
+    if delete_id is not None:
+        table[delete_id] = lambda ctx: delete_unless_in_use(ctx, collection)
+    return table

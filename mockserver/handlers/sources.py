@@ -2,4 +2,12 @@
 
 from mockserver.handlers import named
 
-named.register("sources", ("name",), "Source")
+HANDLERS = named.handlers(
+    "sources",
+    ("name",),
+    list_id="listSources",
+    create_id="createSource",
+    get_id="getSource",
+    update_id="updateSource",
+    delete_id="deleteSource",
+)

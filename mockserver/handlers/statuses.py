@@ -2,4 +2,12 @@
 
 from mockserver.handlers import named
 
-named.register("statuses", ("name", "color"), "Status")
+HANDLERS = named.handlers(
+    "statuses",
+    ("name", "color"),
+    list_id="listStatuses",
+    create_id="createStatus",
+    get_id="getStatus",
+    update_id="updateStatus",
+    delete_id="deleteStatus",
+)

@@ -1,25 +1,22 @@
 """Templates: the tenant's copy of its WhatsApp Business account's templates."""
 
-from mockserver.core import Context, Reply
-from mockserver.handlers import handles
-from mockserver.seed import template_record
+from mockserver import listing
+from mockserver.context import Context, Reply
+from mockserver.resources import template_record
 
 
 def public(record: dict) -> dict:
     return dict(record)
 
 
-@handles("listTemplates")
 def list_templates(ctx: Context) -> Reply:
-    return ctx.list_reply(ctx.tenant.table("templates").values(), public)
+    return listing.respond(ctx, ctx.tenant.table("templates").values(), public)
 
 
-@handles("getTemplate")
 def get_template(ctx: Context) -> Reply:
     return Reply(public(ctx.record))
 
 
-@handles("syncTemplates")
 def sync_templates(ctx: Context) -> Reply:
     """Mirrors the simulated WhatsApp account: new ones created, changed ones updated, gone ones deleted."""
     tenant = ctx.tenant
@@ -39,9 +36,16 @@ def sync_templates(ctx: Context) -> Reply:
             continue
         changed = {k: v for k, v in fresh.items() if k not in ("created_at", "updated_at") and existing.get(k) != v}
         if changed:
-            existing.update(changed, updated_at=fresh["updated_at"])
+            tenant.set_fields("templates", existing, changed, ctx.now)
             updated += 1
     gone = [r["id"] for r in table.values() if r["template_id"] not in remote_ids]
     for record_id in gone:
         tenant.remove("templates", record_id)
     return Reply({"total": len(tenant.whatsapp_templates), "created": created, "updated": updated, "deleted": len(gone)})
+
+
+HANDLERS = {
+    "listTemplates": list_templates,
+    "getTemplate": get_template,
+    "syncTemplates": sync_templates,
+}

@@ -1,0 +1,54 @@
+"""The answer bodies: D2 success, D3 lists, D4 errors, and the flat Comments style of D12.
+
+Each operation's ``x-envelope`` (``op.envelope``) picks the style; nothing here looks at paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.behaviour import Behaviour
+from mockserver.clock import iso
+from mockserver.context import Reply
+from mockserver.http import CoreResponse
+from mockserver.spec import Operation
+
+
+def meta(request_id: str, now: float) -> dict:
+    return {"request_id": request_id, "timestamp": iso(now)}
+
+
+def success(op: Operation, reply: Reply, request_id: str, now: float, tenant_id: int, behaviour: Behaviour) -> CoreResponse:
+    headers = {"X-Request-Id": request_id}
+    message = behaviour.success_text(op, reply.message or op.success_message)
+    present = behaviour.present
+    if op.envelope == "flat":
+        body: dict[str, Any] = {"success": True, "message": message, **(reply.flat or {"data": reply.data})}
+        if "data" in body:
+            body["data"] = present(op, body["data"], "data", tenant_id)
+        else:
+            body = present(op, body, "body", tenant_id)
+        return CoreResponse(op.success_status, body, headers)
+    data = reply.data if reply.listing is not None else present(op, reply.data, "data", tenant_id)
+    body = {"success": True, "message": message, "data": data, "meta": meta(request_id, now)}
+    if reply.listing is not None:
+        page_meta, links = reply.listing
+        body["meta"].update(page_meta)
+        body["links"] = links
+    return CoreResponse(op.success_status, body, headers)
+
+
+def error(
+    style: str, status: int, code: str, message: str, details: dict | None, request_id: str, now: float
+) -> CoreResponse:
+    """An error answer in ``style`` (an operation's ``envelope``); the flat style lists only field errors."""
+    headers = {"X-Request-Id": request_id}
+    if style == "flat":
+        body: dict[str, Any] = {"success": False, "message": message}
+        if code == "VALIDATION_ERROR" and details:
+            body["errors"] = details
+        return CoreResponse(status, body, headers)
+    entry: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        entry["details"] = details
+    return CoreResponse(status, {"success": False, "message": message, "error": entry, "meta": meta(request_id, now)}, headers)

@@ -1,0 +1,83 @@
+"""The core's request and response values, and the one place that decides body limits.
+
+No web framework here: the ASGI app, the httpx transport and the respx side effect each turn
+their own request into a ``CoreRequest`` and a ``CoreResponse`` back into their own answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mockserver.errors import ApiError
+
+API_PREFIX = "/api"
+CONTROL_PREFIX = "/__mock__"
+JSON_LIMIT = 10 * 1024 * 1024
+MULTIPART_LIMIT = 120 * 1024 * 1024  # the largest upload a plan allows, with room for the form around it
+
+
+def media_type(headers: dict[str, str]) -> str:
+    """The ``Content-Type`` without its parameters, lower-cased; headers have lower-case names."""
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def body_limit(headers: dict[str, str]) -> int:
+    """The most bytes a body may have before the core answers 413 (multipart carries files)."""
+    return MULTIPART_LIMIT if media_type(headers) == "multipart/form-data" else JSON_LIMIT
+
+
+def is_core_path(path: str) -> bool:
+    """Paths the core answers (the API and the control API); adapters serve the rest themselves."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in (API_PREFIX, CONTROL_PREFIX))
+
+
+def is_control_path(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object body; an empty body is an empty object. Anything else is the 400 of D4."""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "INVALID_JSON", "The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "INVALID_JSON", "The request body must be a JSON object")
+    return body
+
+
+@dataclass
+class CoreRequest:
+    method: str
+    path: str
+    query_string: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    body_too_large: bool = False
+    origin: str = "http://127.0.0.1:8080"
+
+    @classmethod
+    def received(cls, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes, origin: str) -> CoreRequest:
+        """A request as an adapter read it: a body over the limit is dropped and flagged (413)."""
+        too_large = len(body) > body_limit(headers)
+        return cls(method, path, query_string, headers, b"" if too_large else body, too_large, origin)
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query_string, keep_blank_values=True)
+
+
+@dataclass
+class CoreResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0  # an injected latency: each adapter waits it in its own way
+
+    def encoded(self) -> bytes:
+        return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()

@@ -1,0 +1,158 @@
+"""The API's resources as the mock stores and presents them: contacts and templates.
+
+Handlers, the send pipeline (``outbox``), the control API, the seed and the variants share
+these; none of them imports another's module for it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from mockserver.clock import iso
+from mockserver.phones import clean_phone
+from mockserver.state import Tenant
+
+if TYPE_CHECKING:
+    from mockserver.context import Context  # the seed builds records too, and sits below the context
+
+
+def public(record: dict) -> dict:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+WRITABLE = (
+    "firstname",
+    "lastname",
+    "company",
+    "type",
+    "email",
+    "phone",
+    "status_id",
+    "source_id",
+    "description",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "country_id",
+    "assigned_id",
+)
+
+
+def present_contact(tenant: Tenant, contact: dict, includes: str | None = None) -> dict:
+    data = public(contact)
+    wanted = {part.strip() for part in (includes or "").split(",") if part.strip()}
+    if "groups" in wanted:
+        groups = tenant.table("groups")
+        data["groups"] = [public(groups[g]) for g in contact["group_id"] if g in groups]
+    if "source" in wanted:
+        source = tenant.get("sources", contact["source_id"])
+        data["source"] = public(source) if source else None
+    if "status" in wanted:
+        status = tenant.get("statuses", contact["status_id"])
+        data["status"] = public(status) if status else None
+    return data
+
+
+def ensure_room(ctx: Context, adding: int = 1) -> None:
+    """403 FEATURE_LIMIT_EXCEEDED when the plan's contact limit would be passed (documented)."""
+    limit = ctx.tenant.limits.get("contacts", -1)
+    current = len(ctx.tenant.table("contacts"))
+    if limit != -1 and current + adding > limit:
+        raise ctx.error(403, "FEATURE_LIMIT_EXCEEDED", {"feature": "contacts", "current": current, "maximum": limit})
+
+
+def insert_contact(ctx: Context, values: dict) -> dict:
+    fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
+    contact = contact_defaults(ctx.tenant, fields)
+    contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
+    return ctx.tenant.insert("contacts", contact, ctx.now)
+
+
+def find_contact_by_phone(tenant: Tenant, phone: str) -> dict | None:
+    return tenant.find("contacts", phone=clean_phone(phone))
+
+
+def contact_defaults(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:
+    contact = {
+        "firstname": "",
+        "lastname": "",
+        "company": None,
+        "type": "lead",
+        "email": None,
+        "phone": None,
+        "status_id": tenant.settings["default_status_id"],
+        "source_id": tenant.settings["default_source_id"],
+        "description": None,
+        "city": None,
+        "state": None,
+        "zip": None,
+        "address": None,
+        "country_id": None,
+        "assigned_id": None,
+        "group_id": [],
+        "is_opted_out": False,
+    }
+    contact.update(record)
+    if contact["phone"]:
+        contact["phone"] = clean_phone(str(contact["phone"]))
+    return contact
+
+
+def conversations_this_month(tenant: Tenant, now: float) -> set[str]:
+    """Distinct cleaned phones that got an outbound message in the tenant clock's month."""
+    month = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m")
+    return {
+        m["_phone"]
+        for m in tenant.table("messages").values()
+        if m.get("direction") == "outbound" and m["sent_at"][:7] == month
+    }
+
+
+PARAM = re.compile(r"\{\{\d+\}\}")
+
+
+def template_record(definition: dict[str, Any], now: float) -> dict[str, Any]:
+    """The API's Template resource for one WhatsApp template definition."""
+    header_text = definition.get("header_text")
+    body = definition["body"]
+    buttons = definition.get("buttons") or []
+    components = [{"type": "BODY", "text": body}]
+    if definition.get("header_format", "NONE") != "NONE":
+        components.insert(0, {"type": "HEADER", "format": definition["header_format"], "text": header_text})
+    if definition.get("footer"):
+        components.append({"type": "FOOTER", "text": definition["footer"]})
+    if buttons:
+        components.append({"type": "BUTTONS", "buttons": buttons})
+    is_auth = definition["category"] == "AUTHENTICATION"
+    stamp = iso(now)
+    return {
+        "template_id": definition["template_id"],
+        "template_name": definition["template_name"],
+        "name": definition["template_name"],
+        "language": definition.get("language", "en"),
+        "category": definition["category"],
+        "status": definition["status"],
+        "header_data_format": definition.get("header_format", "NONE"),
+        "header_data_text": header_text or "",
+        "header_params_count": len(PARAM.findall(header_text or "")),
+        "header_file_url": None,
+        "header_variable_value": None,
+        "body_data": body,
+        "body_params_count": len(PARAM.findall(body)),
+        "body_variable_value": None,
+        "footer_data": definition.get("footer"),
+        "footer_params_count": 0,
+        "buttons_data": None if not buttons else yaml.safe_dump(buttons, default_flow_style=True).strip(),
+        "message_send_ttl_seconds": 600 if is_auth else None,
+        "add_security_recommendation": is_auth,
+        "code_expiration_minutes": definition.get("code_expiration_minutes") if is_auth else None,
+        "otp_button_config": {"type": "COPY_CODE"} if is_auth else None,
+        "components": components,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
