@@ -86,7 +86,7 @@ class MockCore:
     def new_store(self) -> Store:
         """The default world (D14) plus the seed files: what the instance starts with and resets to."""
         store = Store(ids=self.behaviour.ids(), seed=self.behaviour.seed)
-        default_world(store)
+        default_world(store, (scope for op in self.spec.operations.values() for scope in op.scopes))
         for path in self.fixtures:
             apply_fixtures(store, path)
         return store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,18 +16,8 @@ from mockserver.resources import contact_defaults, template_record
 from mockserver.state import Store, Tenant
 
 # Tokens that exist from the first second, so `curl` works at once (README).
-DEFAULT_TOKENS = {
-    "wacr_test_full": ["*"],
-    "wacr_test_readonly": [
-        "account:read",
-        "messages:read",
-        "templates:read",
-        "contacts:read",
-        "groups:read",
-        "sources:read",
-        "statuses:read",
-    ],
-}
+FULL_TOKEN = "wacr_test_full"  # every scope
+READONLY_TOKEN = "wacr_test_readonly"  # every ``*:read`` scope the spec's operations ask for
 
 # The simulated WhatsApp Business account of every new tenant (D14).
 DEFAULT_WHATSAPP_TEMPLATES: list[dict[str, Any]] = [
@@ -218,11 +209,13 @@ def seed_rich_people(tenant: Tenant, now: float) -> None:
         tenant.insert("contacts", contact, now)
 
 
-def default_world(store: Store) -> Tenant:
+def default_world(store: Store, scopes: Iterable[str]) -> Tenant:
+    """The demo tenant and its two tokens; ``scopes`` are the spec's, so a new read scope is the
+    read-only token's at once."""
     tenant = create_tenant(store, name="Demo Company")
     tenant.subdomain = "demo"
-    for value, scopes in DEFAULT_TOKENS.items():
-        store.add_token(tenant, scopes, value=value)
+    store.add_token(tenant, ["*"], value=FULL_TOKEN)
+    store.add_token(tenant, sorted(scope for scope in set(scopes) if scope.endswith(":read")), value=READONLY_TOKEN)
     return tenant
 
 

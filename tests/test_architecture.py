@@ -11,7 +11,7 @@ import pytest
 from mockserver.core import MockCore
 from mockserver.handlers import merged
 from mockserver.mutants import MUTANTS, apply_mutant
-from tests.conftest import PROJECT
+from tests.helpers import PROJECT
 
 # cli keeps ``--help`` and ``--list-*`` fast; the respx fixture imports respx only when used;
 # the suite's in_process module keeps the mock out of runs against a live server.

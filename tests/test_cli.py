@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mockserver import cli
-from tests.conftest import MockServer, run_mock_to_exit, start_mock
+from tests.helpers import MockServer, run_mock_to_exit, start_mock
 
 SEED = """\
 tenants:

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.conftest import MockServer, server_tenant
+from tests.helpers import MockServer, server_tenant
 
 PARALLEL = 200
 PER_TENANT = 60

@@ -13,7 +13,7 @@ import pytest
 
 from mockserver.core import ControlSettings, MockCore
 from mockserver.transport import MockTransport
-from tests.conftest import api_client, new_tenant
+from tests.helpers import api_client, new_tenant
 
 MOMENT = "2030-01-02T03:04:05+00:00"
 
@@ -35,8 +35,8 @@ def assert_refused(response: httpx.Response, status: int, says: str) -> None:
 # --- health, reset, routing ------------------------------------------------------------------
 
 
-def test_health(control: httpx.Client) -> None:
-    assert control.get("/health").json() == {"status": "ok", "operations": 43, "variants": []}
+def test_health(core: MockCore, control: httpx.Client) -> None:
+    assert control.get("/health").json() == {"status": "ok", "operations": len(core.spec.operations), "variants": []}
 
 
 def test_reset_returns_to_the_seed(core: MockCore, control: httpx.Client, client: httpx.Client) -> None:

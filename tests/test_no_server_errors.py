@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from mockserver.core import MockCore
 from mockserver.spec import Spec
 from mockserver.transport import MockTransport
-from tests.conftest import new_tenant
+from tests.helpers import new_tenant
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "PROPFIND"]
 QUERY_NAMES = ["page", "per_page", "sort", "search", "q", "include", "fields", "filter[type]", "filter[name]",

@@ -17,7 +17,7 @@ from mockserver.core import MockCore
 from mockserver.http import JSON_LIMIT, CoreResponse
 from mockserver.spec import Operation, Spec
 from mockserver.transport import MockTransport
-from tests.conftest import api_client, new_tenant
+from tests.helpers import api_client, new_tenant
 from tests.walkthrough import PHONE, otp_template, walk_every_operation
 
 UNKNOWN_ID = "999999"
@@ -99,7 +99,7 @@ def test_one_success_of_every_operation_conforms(core: MockCore, control: httpx.
     with api_client(core, tenant["token"]) as http:
         responses = walk_every_operation(http)
     assert set(responses) == set(core.spec.operations)
-    assert core.response_validator.checked >= 43
+    assert core.response_validator.checked >= len(core.spec.operations)
     assert core.response_validator.violations == []
 
 

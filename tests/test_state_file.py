@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import cli
-from tests.conftest import run_mock_to_exit, server_tenant
+from tests.helpers import run_mock_to_exit, server_tenant
 
 
 def test_records_and_tenants_survive_a_restart(start_server, tmp_path: Path) -> None:

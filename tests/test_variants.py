@@ -20,7 +20,7 @@ from mockserver.mutants import apply_mutant
 from mockserver.spec import Spec
 from mockserver.transport import MockTransport
 from mockserver.variants import PROFILES, VARIANTS, VariantSet, resolve
-from tests.conftest import PROJECT, api_client, run_mock_to_exit
+from tests.helpers import PROJECT, api_client, run_mock_to_exit
 
 BOUNDARY = "variant-test-boundary"
 

@@ -1,4 +1,4 @@
-"""One successful call of each of the 43 operations, in an order where every call finds what it needs.
+"""One successful call of each operation, in an order where every call finds what it needs.
 
 Shared by the in-process conformance tests and the ``--validate-responses`` server test,
 so both drive the same requests. ``client`` is any httpx client whose base URL ends in
