@@ -7,8 +7,10 @@ the raw spec (``/openapi.yaml``) and CORS come from Starlette.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -77,7 +79,13 @@ class MockApp:
         async def home(request: Request) -> RedirectResponse:
             return RedirectResponse("/docs")
 
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            yield
+            core.close()  # the server stops: e.g. the state file's last write
+
         self.site = Starlette(
+            lifespan=lifespan,
             routes=[
                 Route("/", home),
                 Route("/docs", docs),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import sys
 import time
@@ -42,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
     p.add_argument("--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any")
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
-    p.add_argument("--admin-secret", default=None, help="require X-Mock-Admin-Secret on /__mock__ calls")
+    p.add_argument("--admin-secret", default=None,
+                   help="require X-Mock-Admin-Secret on /__mock__ calls (or set WACR_ADMIN_SECRET, which stays out of ps)")
     p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
     p.add_argument("--mutant", "--fault", dest="mutant", default=None,
                    help="serve a named bug, for testing test suites (see --list-mutants)")
@@ -76,7 +78,7 @@ def build(args: argparse.Namespace):
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
-    secret = args.admin_secret
+    secret = args.admin_secret or os.environ.get("WACR_ADMIN_SECRET") or None
     if args.host not in LOOPBACK and not secret and not args.no_control:
         secret = secrets.token_urlsafe(16)
         print(f"wacr-mock: bound beyond loopback, so the control API needs X-Mock-Admin-Secret: {secret}")
@@ -86,7 +88,12 @@ def build(args: argparse.Namespace):
             variants=chosen_variants(args),
             fixtures=args.seed,
             validate_responses=args.validate_responses,
-            control=ControlSettings(enabled=not args.no_control, admin_secret=secret),
+            control=ControlSettings(
+                enabled=not args.no_control,
+                admin_secret=secret,
+                hosts=frozenset(LOOPBACK) if args.host in LOOPBACK else None,
+                origins=frozenset(origin for origin in args.cors_origin if origin != "*"),
+            ),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         problem = f"a required key is missing: {exc}" if isinstance(exc, KeyError) else exc
@@ -129,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     app = build(args)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3
+    )
     server = uvicorn.Server(config)
 
     original_startup = server.startup

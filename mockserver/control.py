@@ -7,6 +7,8 @@ named tenant, contact or OTP does not exist, 400 for a malformed call.
 
 from __future__ import annotations
 
+import hmac
+import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
 
 
+LATEST_MOMENT = 253_370_764_799  # 9998-12-31T23:59:59Z: a day short of the last four-digit year
 MAX_DELAY_MS = 60_000  # a longer wait would outlast every client's timeout
 
 
@@ -43,13 +46,46 @@ def _json(request: CoreRequest) -> dict:
 
 def _int(value: Any, name: str, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value):
             value = int(value)
         else:
             raise ControlError(400, f"{name} must be an integer")
+    if abs(value) >= 10**18:
+        raise ControlError(400, f"{name} must have at most 18 digits")
     if minimum is not None and value < minimum:
         raise ControlError(400, f"{name} must be at least {minimum}")
     return value
+
+
+def _limits(body: dict) -> dict[str, int]:
+    """Plan limits: a count, or -1 for unlimited."""
+    return {key: _int(value, f"limits.{key}", -1) for key, value in _mapping(body, "limits").items()}
+
+
+def _features(body: dict) -> dict[str, bool]:
+    features = _mapping(body, "features")
+    wrong = sorted(key for key, value in features.items() if not isinstance(value, bool))
+    if wrong:
+        raise ControlError(400, f"features must be true or false: {', '.join(wrong)}")
+    return features
+
+
+def _name(body: dict) -> str | None:
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 255):
+        raise ControlError(400, "name must be a non-empty string of at most 255 characters")
+    return name
+
+
+def _options(body: dict) -> dict[str, dict]:
+    return {"limits": _limits(body), "features": _features(body), "settings": _mapping(body, "settings")}
+
+
+def _moment(epoch: float, name: str) -> float:
+    """A clock reading the mock can print: between 1970 and 9998 (ISO 8601 with four-digit years)."""
+    if not (math.isfinite(epoch) and 0 <= epoch <= LATEST_MOMENT):
+        raise ControlError(400, f"{name} would put the clock outside 1970-01-01 .. 9998-12-31")
+    return epoch
 
 
 def _scopes(body: dict) -> list[str]:
@@ -91,10 +127,10 @@ def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
 
 def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
-    options = {key: _mapping(body, key) for key in ("limits", "features", "settings")}
+    options = _options(body)
     scopes = _scopes(body)
     rate = _int(body.get("rate_limit_per_minute", 60), "rate_limit_per_minute", 1)
-    tenant = create_tenant(core.store, options, body.get("name"))
+    tenant = create_tenant(core.store, options, _name(body))
     token = core.store.add_token(tenant, scopes, rate)
     return {
         "tenant_id": tenant.id,
@@ -120,8 +156,8 @@ def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
 def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     tenant = _tenant(core, params["id"])
     body = _json(request)
-    for key in ("limits", "features", "settings"):
-        getattr(tenant, key).update(_mapping(body, key))
+    for key, values in _options(body).items():
+        getattr(tenant, key).update(values)
     if "whatsapp_templates" in body:
         templates = body["whatsapp_templates"]
         required = {"template_id", "template_name", "category", "status", "body"}
@@ -167,12 +203,14 @@ def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
         seconds = body["advance_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise ControlError(400, "advance_seconds must be a number")
+        _moment(clock.now() + seconds, "advance_seconds")
         clock.advance(seconds)
     if "now" in body:
         try:
-            clock.set(parse_iso(str(body["now"])))
-        except ValueError:
+            moment = parse_iso(str(body["now"]))
+        except (ValueError, OverflowError):
             raise ControlError(400, "now must be an ISO 8601 timestamp") from None
+        clock.set(_moment(moment, "now"))
     if "freeze" in body:
         if not isinstance(body["freeze"], bool):
             raise ControlError(400, "freeze must be true or false")
@@ -279,8 +317,12 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
 def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
     if not core.control.enabled:
         return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
+    refusal = core.control.refusal(request.headers)
+    if refusal is not None:
+        return CoreResponse(403, {"error": refusal})
     secret = core.control.admin_secret
-    if secret and request.headers.get("x-mock-admin-secret") != secret:
+    given = request.headers.get("x-mock-admin-secret", "")
+    if secret and not hmac.compare_digest(given.encode(), secret.encode()):
         return CoreResponse(403, {"error": "the control API needs the X-Mock-Admin-Secret header"})
     path = request.path.rstrip("/")
     allowed = []

@@ -8,11 +8,13 @@ later is named here: ``steps``, ``handlers``, ``reference_rules``, ``paging`` an
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from mockserver import envelopes
 from mockserver.behaviour import Behaviour
@@ -37,16 +39,45 @@ from mockserver.steps import (
 )
 from mockserver.variants import VariantSet, behaviour_for, edited_spec, resolve
 
+log = logging.getLogger("wacr-mock")
+
 AfterDispatch = Callable[[Exchange, CoreResponse], None]
 AfterRequest = Callable[[CoreRequest, CoreResponse], None]
 
 
+# The journal keeps 2000 entries; a cap per entry keeps its bytes bounded too.
+JOURNAL_TEXT_LIMIT = 2048
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 @dataclass(frozen=True)
 class ControlSettings:
-    """The control API (``/__mock__``): on or off, and the secret it asks for, if any."""
+    """The control API (``/__mock__``): on or off, the secret it asks for, and whom it answers.
+
+    ``hosts``: the ``Host`` names it answers to (None: any), so a page that rebinds its own
+    DNS name to 127.0.0.1 cannot reach it. A browser call (one with an ``Origin``) is answered
+    only from a loopback page or an origin in ``origins``, so no other page can change the
+    mock behind its user's back.
+    """
 
     enabled: bool = True
     admin_secret: str | None = None
+    hosts: frozenset[str] | None = None
+    origins: frozenset[str] = frozenset()
+
+    def refusal(self, headers: dict[str, str]) -> str | None:
+        """Why a control call with these (lower-case) headers is refused, or None."""
+        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+            return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
+        origin = headers.get("origin")
+        if origin is not None and origin not in self.origins and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES:
+            return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
+        return None
+
+
+def host_name(netloc: str) -> str:
+    """``host`` of ``host:port`` or ``[v6]:port``, lower-cased."""
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
 
 
 class MockCore:
@@ -78,6 +109,7 @@ class MockCore:
         self.paging = Paging()
         self.after_dispatch: list[AfterDispatch] = []
         self.after_request: list[AfterRequest] = []  # e.g. the state file's writer
+        self.on_close: list[Callable[[], None]] = []  # run once by close(), when the server stops
         self.lock = threading.RLock()
         self.journal: deque[dict] = deque(maxlen=2000)
         self.injected: dict[str, dict] = {}  # /__mock__/faults: errors and delays asked for, by operation
@@ -90,6 +122,13 @@ class MockCore:
         for path in self.fixtures:
             apply_fixtures(store, path)
         return store
+
+    def close(self) -> None:
+        """The server stops: the ``on_close`` hooks run (e.g. the state file's last write)."""
+        with self.lock:
+            hooks, self.on_close = self.on_close, []
+            for hook in hooks:
+                hook()
 
     def reset(self) -> None:
         with self.lock:
@@ -126,6 +165,11 @@ class MockCore:
                 exchange.envelope, error.status, error.code, message, error.details, exchange.request_id, exchange.now
             )
             response.headers.update(error.headers)
+        except Exception:  # noqa: BLE001  (a mock bug still answers in the contract's shape)
+            log.exception("unhandled error in %s %s (request %s)", request.method, request.path, exchange.request_id)
+            response = envelopes.error(
+                exchange.envelope, 500, "INTERNAL_ERROR", "Internal server error", None, exchange.request_id, exchange.now
+            )
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
             limit = exchange.token.rate_limit_per_minute
@@ -147,8 +191,8 @@ class MockCore:
         self.journal.append(
             {
                 "method": request.method,
-                "path": request.path,
-                "query": request.query_string,
+                "path": request.path[:JOURNAL_TEXT_LIMIT],
+                "query": request.query_string[:JOURNAL_TEXT_LIMIT],
                 "operation_id": op.operation_id if op else None,
                 "tenant_id": tenant.id if tenant else None,
                 "status": response.status,

@@ -93,9 +93,9 @@ def build_filters(
     errors: dict[str, list[str]] = {}
     for key, raw in raw_filters:
         match = FILTER_KEY.match(key)
-        if not match:
-            continue
-        name, operator = match.group(1), match.group(2) or "eq"
+        # A key that does not parse (``filter[]``, ``filter[a][gt][x]``) names no filter: refused like
+        # an unknown one, not silently dropped, which would answer an unfiltered list.
+        name, operator = (match.group(1), match.group(2) or "eq") if match else (key, "eq")
         operator = OPERATOR_ALIASES.get(operator, operator)
         rule = op_filters.get(name)
         if rule is None:

@@ -10,13 +10,14 @@ from mockserver.validation import UploadedFile
 
 
 def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
-    """Text parts become strings, file parts ``UploadedFile``; raises ValueError when malformed."""
+    """Text parts become strings, file parts ``UploadedFile``; raises ValueError when malformed
+    (the core's 400)."""
     if "boundary=" not in content_type:
         raise ValueError("no boundary in Content-Type")
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     if not message.is_multipart():
         raise ValueError("not a multipart body")
-    fields: dict[str, Any] = {"__multipart__": True}
+    fields: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name is None:
@@ -28,5 +29,8 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
         if filename is not None:
             fields[name] = UploadedFile(filename, part.get_content_type(), len(payload))
         else:
-            fields[name] = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+            try:
+                fields[name] = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+            except LookupError:
+                raise ValueError(f"part {name!r} names an unknown charset {part.get_content_charset()!r}") from None
     return fields

@@ -8,7 +8,6 @@ called "batch".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from mockserver.spec import Operation
 
@@ -31,7 +30,7 @@ class Route:
             if segment.startswith("{"):
                 if not part:
                     return None
-                params[segment[1:-1]] = unquote(part)
+                params[segment[1:-1]] = part  # the adapters give decoded paths: no second unquote
             elif segment != part:
                 return None
         return params

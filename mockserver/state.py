@@ -36,6 +36,9 @@ DEFAULT_SETTINGS = {
 }
 
 
+MAX_ID_DIGITS = 19  # more digits than any id the mock hands out (its ids fit in 64 bits)
+
+
 @dataclass
 class IdAllocator:
     """Hands out record ids (D8: positive integers, never reused; D19: any scheme).
@@ -125,8 +128,9 @@ class Tenant:
 
     def get(self, collection: str, record_id: Any) -> dict | None:
         if isinstance(record_id, str):
-            # ASCII digits only: "²" or "٣" pass str.isdigit() but are not ids (D6: non-numeric is a 404).
-            if not (record_id.isascii() and record_id.isdigit()):
+            # ASCII digits only: "²" or "٣" pass str.isdigit() but are not ids (D6: non-numeric is a 404);
+            # nor is a number of more digits than any id has (Python refuses int() past 4300 digits).
+            if not (record_id.isascii() and record_id.isdigit()) or len(record_id) > MAX_ID_DIGITS:
                 return None
             record_id = int(record_id)
         return self.records[collection].get(record_id)

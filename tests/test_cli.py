@@ -142,6 +142,25 @@ def test_explicit_admin_secret_guards_the_control_api(start_server) -> None:
     assert get(server, "/account", "wacr_test_full").status_code == 200
 
 
+def test_admin_secret_from_the_environment_stays_out_of_the_command_line(start_server, monkeypatch) -> None:
+    monkeypatch.setenv("WACR_ADMIN_SECRET", "from-env")
+    server = start_server()
+    assert httpx.get(f"{server.root}/__mock__/health").status_code == 403
+    right = httpx.get(f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": "from-env"})
+    assert right.status_code == 200
+
+
+def test_a_loopback_mock_refuses_control_calls_from_other_pages_and_host_names(start_server) -> None:
+    """DNS rebinding and cross-site requests cannot reach the control API; the WA.cr API is unaffected."""
+    server = start_server("--cors-origin", "https://app.example")
+    health = f"{server.root}/__mock__/health"
+    assert httpx.get(health).status_code == 200
+    assert httpx.get(health, headers={"Origin": "https://app.example"}).status_code == 200
+    assert httpx.get(health, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert httpx.get(health, headers={"Host": f"rebound.example:{server.port}"}).status_code == 403
+    assert get(server, "/account", "wacr_test_full").status_code == 200
+
+
 def test_no_control_turns_the_control_api_off(start_server) -> None:
     server = start_server("--no-control")
     assert httpx.get(f"{server.root}/__mock__/health").status_code == 404

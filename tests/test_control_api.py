@@ -73,6 +73,26 @@ def test_admin_secret_and_no_control() -> None:
     assert_refused(off.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}), 404, "turned off")
 
 
+def test_control_answers_browsers_only_from_loopback_or_listed_origins() -> None:
+    """A page from elsewhere must not change the mock behind its user's back (CSRF); curl sends no Origin."""
+    settings = ControlSettings(origins=frozenset({"https://app.example"}))
+    http = control_client(MockCore(control=settings))
+    assert http.post("/reset").status_code == 200
+    for allowed in ("http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080", "https://app.example"):
+        assert http.post("/reset", headers={"Origin": allowed}).status_code == 200, allowed
+    for refused in ("https://evil.example", "http://localhost.evil.example", "null"):
+        assert_refused(http.post("/reset", headers={"Origin": refused}), 403, "does not answer pages from")
+
+
+def test_control_answers_only_listed_host_names() -> None:
+    """Bound to loopback, the control API refuses a Host a rebinding DNS name would send."""
+    settings = ControlSettings(hosts=frozenset({"127.0.0.1", "localhost"}))
+    local = httpx.Client(transport=MockTransport(MockCore(control=settings)), base_url="http://127.0.0.1:4010/__mock__")
+    assert local.get("/health").status_code == 200
+    assert local.get("/health", headers={"Host": "localhost:4010"}).status_code == 200
+    assert_refused(local.get("/health", headers={"Host": "rebound.example:4010"}), 403, "answers only to Host")
+
+
 # --- tenants and tokens ------------------------------------------------------------------------
 
 
@@ -123,6 +143,14 @@ def test_new_tenant_with_options(core: MockCore, control: httpx.Client) -> None:
         (b'{"rate_limit_per_minute": "fast"}', "rate_limit_per_minute must be an integer"),
         (b'{"rate_limit_per_minute": true}', "rate_limit_per_minute must be an integer"),
         (b'{"limits": [1]}', "limits must be an object"),
+        (b'{"limits": {"contacts": "many"}}', "limits.contacts must be an integer"),
+        (b'{"limits": {"contacts": -2}}', "limits.contacts must be at least -1"),
+        (b'{"limits": {"contacts": 1e400}}', "limits.contacts must be an integer"),
+        (b'{"limits": {"contacts": 1000000000000000000000}}', "limits.contacts must have at most 18 digits"),
+        (b'{"features": {"chatbot": "yes"}}', "features must be true or false: chatbot"),
+        (b'{"name": ""}', "name must be a non-empty string"),
+        (b'{"name": 7}', "name must be a non-empty string"),
+        (b'{"rate_limit_per_minute": "99999999999999999999999"}', "rate_limit_per_minute must be an integer"),
     ],
 )
 def test_new_tenant_refuses_malformed_calls(control: httpx.Client, body: bytes, says: str) -> None:
@@ -278,6 +306,11 @@ def test_reset_returns_every_clock_to_wall_time(control: httpx.Client) -> None:
         ({"now": "next tuesday"}, "now must be an ISO 8601 timestamp"),
         ({"freeze": "yes"}, "freeze must be true or false"),
         ({"tenant_id": "x", "freeze": True}, "tenant_id must be an integer"),
+        ({"now": "99999-01-01T00:00:00Z"}, "now must be an ISO 8601 timestamp"),
+        ({"now": "1969-12-31T23:59:59Z"}, "outside 1970-01-01 .. 9998-12-31"),
+        ({"now": "9999-12-31T23:59:59Z"}, "outside 1970-01-01 .. 9998-12-31"),
+        ({"advance_seconds": 1e300}, "outside 1970-01-01 .. 9998-12-31"),
+        ({"advance_seconds": -1e12}, "outside 1970-01-01 .. 9998-12-31"),
     ],
 )
 def test_move_clock_refuses_malformed_calls(control: httpx.Client, body: dict, says: str) -> None:

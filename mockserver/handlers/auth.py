@@ -9,7 +9,7 @@ from mockserver import listing, outbox
 from mockserver.clock import iso
 from mockserver.context import Context, Reply
 from mockserver.errors import ValidationFailed, rate_limited
-from mockserver.limits import SlidingWindow
+from mockserver.limits import SlidingWindow, prune_idle
 from mockserver.phones import clean_phone
 from mockserver.state import Otp
 
@@ -26,6 +26,7 @@ def hit_limiter(ctx: Context) -> None:
     A refused call is not counted here, nor by the per-token limiter (D6).
     """
     rule = ctx.op.extensions.rate_limit
+    prune_idle(ctx.tenant.limiters, ctx.now, rule.per_seconds, prefix=rule.key.split("{", 1)[0])
     window = ctx.tenant.limiters.setdefault(limiter_key(ctx), SlidingWindow())
     retry_after = window.admit(ctx.now, rule.calls, rule.per_seconds)
     if retry_after is not None:
