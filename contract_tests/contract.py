@@ -140,10 +140,6 @@ def rule_applies(validator: ContractField, rule: str) -> bool:
     return rule in schema or rule == "type"
 
 
-def body_media_type(op: ContractOperation) -> str:
-    return "application/json" if "application/json" in op.bodies else next(iter(op.bodies))
-
-
 def example_body(op: ContractOperation) -> dict[str, Any]:
     """The first request example the spec gives for the operation (JSON bodies only)."""
     content = op.raw["requestBody"]["content"]["application/json"]

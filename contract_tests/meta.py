@@ -10,9 +10,9 @@ Sensitivity: every mutant of the mock (a seeded bug) must be caught. Each mutant
 in a pytest process of its own against the in-process mock, turned into the mutant by
 the meta run's own plugin (``-p contract_tests.mutant_plugin``, ``WACR_MUTANT``),
 over the suite's modules for the mutant's area (``AREA_MODULES``), stopping at
-the first failure; once on the default mock and once with a variant profile on
-(``WACR_MOCK_VARIANTS``; the profiles take turns, or all of them with
-``--thorough``).
+the first failure: once, on the default mock or with a variant profile on
+(``WACR_MOCK_VARIANTS``), the configurations taking turns from one mutant to the
+next; with ``--thorough``, under every configuration.
 
 Specificity: the suite must pass every legitimate variant of the mock. Each
 profile (and with ``--thorough`` each variant alone) is started as a real
@@ -47,11 +47,11 @@ LEVELS = ("all", "documented")
 AREA_MODULES = {
     "OTP": ["test_otp_lifecycle.py"],
     "validation": ["test_validation_messages.py"],
-    "auth": ["test_auth_and_errors.py"],
-    "tenancy": ["test_crud_model.py", "test_auth_and_errors.py"],
+    "auth": ["test_authentication.py", "test_scopes.py"],
+    "tenancy": ["test_crud_model.py", "test_not_found.py"],
     "CRUD": ["test_crud_model.py"],
     "pagination": ["test_pagination.py"],
-    "response shape": ["test_auth_and_errors.py", "test_schema_fuzzing.py"],
+    "response shape": ["test_envelopes.py", "test_schema_fuzzing.py"],
 }
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
 TOTALS = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected)")
@@ -113,12 +113,13 @@ def run_mutant(case: MutantCase) -> Run:
 
 
 def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bool) -> list[MutantCase]:
-    cases = []
-    for index, (name, area) in enumerate(mutants.items()):
-        cases.append(MutantCase(name, area, None))
-        chosen = profiles if every_profile else profiles[index % len(profiles):][:1]
-        cases.extend(MutantCase(name, area, profile) for profile in chosen)
-    return cases
+    """Every mutant under every configuration (the default mock and each profile), or, for a CI run, each
+    mutant once, the configurations taking turns, so that each of them serves a share of the mutants."""
+    configurations: list[str | None] = [None, *profiles]
+    if every_profile:
+        return [MutantCase(name, area, profile) for name, area in mutants.items() for profile in configurations]
+    return [MutantCase(name, area, configurations[index % len(configurations)])
+            for index, (name, area) in enumerate(mutants.items())]
 
 
 # --- specificity -----------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutants to run (default: all)")
     parser.add_argument("--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)")
     parser.add_argument("--thorough", action="store_true",
-                        help="also each variant alone, and every mutant under every profile")
+                        help="also each variant alone, and every mutant on the default mock and under every profile")
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the mutants")
     parser.add_argument("--no-specificity", action="store_true", help="skip the variants")
     parser.add_argument("--smoke-power", action="store_true",

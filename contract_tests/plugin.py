@@ -1,6 +1,6 @@
 """pytest plugin of the contract suite: target selection, provenance levels, fixtures, summary.
 
-Loaded by the repository's root ``conftest.py``. Options:
+Registered by the package's ``pytest11`` entry point (``contract_tests.entry``). Options:
 
 --base-url URL          a live implementation, URL including /api/v2 (or WACR_BASE_URL);
                         default: the project's mock, in process
@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from contract_tests import contract, in_process, report
-from contract_tests.target import Control, Pacer, Target, TenantHandle, Traffic
+from contract_tests.target import Api, Control, Pacer, Target, TenantHandle, Traffic
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
 CHECKS_COLLECTED = pytest.StashKey[int]()
@@ -47,6 +47,10 @@ def is_contract_check(item: pytest.Item) -> bool:
 
 PROVENANCE_MARKERS = ("documented", "assumed")
 
+# The checks' idiom: a test takes its fixtures (a tenant, its records, a token) once and runs an inner
+# ``@given def check(...)`` over many examples against them, then calls ``check()``. Putting ``@given`` on the
+# test itself would rebuild function-scoped fixtures for no example (Hypothesis warns about exactly that), or
+# share one fixture value across examples silently; the inner function makes the sharing explicit.
 settings.register_profile(
     "ci",
     max_examples=20,
@@ -295,29 +299,6 @@ def _send_guard(request: pytest.FixtureRequest) -> None:
     refusal = send_refusal(request.config, request.getfixturevalue("control") is not None)
     if refusal:
         pytest.skip(refusal)
-
-
-class Api:
-    """A target bound to one token: ``api.post("/contacts", json=...)``."""
-
-    def __init__(self, target: Target, token: str) -> None:
-        self.target = target
-        self.token = token
-
-    def request(self, method: str, path: str, **kwargs):
-        return self.target.request(method, path, token=kwargs.pop("token", self.token), **kwargs)
-
-    def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs):
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs):
-        return self.request("DELETE", path, **kwargs)
 
 
 # --- summary and report --------------------------------------------------------------------------

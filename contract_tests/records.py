@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
+from contract_tests.plugin import CONTROL_AVAILABLE, current_config, send_refusal
 from contract_tests.target import TenantHandle
-
-PAGE_SIZE = 100  # the documented maximum of per_page
 
 
 def unique(prefix: str) -> str:
@@ -49,17 +48,6 @@ def group(api) -> dict:
     return _created(api.post("/groups", json={"name": unique("Group")}), "group")
 
 
-def listed(api, path: str) -> list[dict]:
-    """Every item of a list operation, page by page (documented page/per_page); a page shorter than asked ends it."""
-    items: list[dict] = []
-    for page in range(1, 1000):
-        response = api.get(path, params={"page": page, "per_page": PAGE_SIZE})
-        assert response.status_code == 200, f"GET {path} answered {response.status_code}: {response.text}"
-        data = response.json()["data"]
-        items += data
-        if len(data) < PAGE_SIZE:
-            return items
-    raise AssertionError(f"{path} never ended")
 
 
 def _first_id(api, path: str) -> int | None:
@@ -85,7 +73,7 @@ def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
 
 def auth_template(api) -> dict:
     """An APPROVED AUTHENTICATION template of the tenant (List Authentication Templates lists only those)."""
-    usable = listed(api, "/auth/templates")
+    usable = api.list_all("/auth/templates")
     if not usable:
         pytest.skip("the tenant lists no authentication template")
     return usable[0]
@@ -93,7 +81,7 @@ def auth_template(api) -> dict:
 
 def sendable_template(api) -> dict:
     """An APPROVED template for Send Template Message, one outside the AUTHENTICATION category where there is one."""
-    approved = [t for t in listed(api, "/templates") if t.get("status") == "APPROVED"]
+    approved = [t for t in api.list_all("/templates") if t.get("status") == "APPROVED"]
     if not approved:
         pytest.skip("the tenant lists no APPROVED template")
     return sorted(approved, key=lambda t: t.get("category") == "AUTHENTICATION")[0]
@@ -194,8 +182,6 @@ def form_request(fields: dict[str, Any]) -> dict[str, Any]:
 
 def chat_mobile(api) -> str:
     """A mobile with a chat conversation: one text message creates it (D12)."""
-    from contract_tests.plugin import CONTROL_AVAILABLE, current_config, send_refusal
-
     config = current_config()
     refusal = send_refusal(config, config.stash.get(CONTROL_AVAILABLE, False))
     if refusal:
@@ -223,3 +209,29 @@ def path_for(api, tenant: TenantHandle, template: str) -> str:
     makers = {"contacts": lambda: contact(api, tenant), "groups": lambda: group(api),
               "sources": lambda: source(api), "statuses": lambda: status(api)}
     return template.replace("{id}", str(makers[collection]()["id"]))
+
+
+def otp_templates(api) -> list[dict]:
+    """The templates Send OTP can fill by itself, from List Authentication Templates (APPROVED AUTHENTICATION
+    only, documented): ``{{1}}`` takes the code and ``{{2}}`` the expiry (documented), so at most two body
+    parameters, else ``additional_params`` would be needed. D14's ``otp_verification`` comes first when listed."""
+    response = api.get("/auth/templates", params={"per_page": 100})
+    assert response.status_code == 200, f"GET /auth/templates answered {response.status_code}: {response.text}"
+    usable = [t for t in response.json()["data"] if t.get("status", "APPROVED") == "APPROVED"
+              and (t.get("body_params_count") or 0) <= 2]
+    return sorted(usable, key=lambda t: (t["template_name"] != "otp_verification", t["template_name"], t["language"]))
+
+
+def otp_template_fields(api, given: str | None = None) -> dict[str, str]:
+    """``template_name`` and ``language`` of a template Send OTP and Resend OTP can use on this tenant.
+
+    ``given`` (``--otp-template``) names one on a target without control; its language is then the documented
+    default. Otherwise the tenant's own list decides, language included: a tenant may list other templates, in
+    other languages, in any order (D19).
+    """
+    if given:
+        return {"template_name": given}
+    usable = otp_templates(api)
+    if not usable:
+        pytest.skip("the tenant lists no APPROVED authentication template with at most two body parameters")
+    return {"template_name": usable[0]["template_name"], "language": usable[0]["language"]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,9 +170,6 @@ class Control:
             body["rate_limit_per_minute"] = rate_limit_per_minute
         return self._call("POST", f"/tenants/{tenant_id}/tokens", json=body)["token"]
 
-    def clock(self, tenant_id: int) -> dict:
-        return self._call("GET", "/clock", params={"tenant_id": tenant_id})
-
     def move_clock(self, tenant_id: int, **change: Any) -> dict:
         return self._call("POST", "/clock", json={"tenant_id": tenant_id, **change})
 
@@ -194,5 +191,45 @@ class Control:
         response.raise_for_status()
         return response.json()
 
-    def reset(self) -> None:
-        self._call("POST", "/reset")
+
+PAGE_SIZE = 100  # the documented maximum of per_page
+
+
+class Api:
+    """A target bound to one token: ``api.post("/contacts", json=...)``."""
+
+    def __init__(self, target: Target, token: str) -> None:
+        self.target = target
+        self.token = token
+
+    def request(self, method: str, path: str, **kwargs):
+        return self.target.request(method, path, token=kwargs.pop("token", self.token), **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def pages(self, path: str, params: dict | None = None) -> Iterator[dict]:
+        """The bodies of a list's pages, asked for with the documented ``page`` and ``per_page`` only: a page
+        shorter than asked is the last (so no D3 meta is needed)."""
+        for page in range(1, 10_000):
+            response = self.get(path, params={**(params or {}), "page": page, "per_page": PAGE_SIZE})
+            assert response.status_code == 200, f"GET {path} {params or ''} page {page}: {response.status_code} {response.text}"
+            body = response.json()
+            assert isinstance(body.get("data"), list), f"GET {path}: no list under data: {body}"
+            yield body
+            if len(body["data"]) < PAGE_SIZE:
+                return
+        raise AssertionError(f"GET {path} never ends")
+
+    def list_all(self, path: str, params: dict | None = None) -> list[dict]:
+        """Every item of a list operation, page by page."""
+        return [item for body in self.pages(path, params) for item in body["data"]]

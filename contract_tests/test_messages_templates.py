@@ -24,15 +24,15 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
-from contract_tests.plugin import Api
-from contract_tests.test_otp_lifecycle import otp_template_fields, padded
+from contract_tests.expect import describe, field_errors, names_code, refused
+from contract_tests.strategies import padded, spelled
+from contract_tests.target import PAGE_SIZE, Api
 
 SPEC = contract.spec()
 SENDERS = ("sendTextMessage", "sendTemplateMessage", "sendMediaMessage", "sendInteractiveMessage", "sendOtp", "resendOtp")
 MEDIA = SPEC.operation("sendMediaMessage")
 MEDIA_RULES: dict[str, dict] = MEDIA.ext("media-rules")
 ALL_EXTENSIONS = sorted({ext for rule in MEDIA_RULES.values() for ext in rule["extensions"]})
-PAGE_SIZE = 100  # the documented maximum of per_page
 ALNUM = string.ascii_letters + string.digits
 MESSAGE_STATUSES = {"sent", "delivered", "read", "failed"}  # List Messages / Get Message (documented)
 
@@ -92,68 +92,21 @@ def phone_limit(op_id: str) -> int:
 # --- answers -----------------------------------------------------------------------------------
 
 
-def describe(response) -> str:
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text}"
 
 
-def expect_error(response, status: int, code: str) -> dict:
-    """The error's ``details`` (``{}`` when absent) after checking status and code (D4 envelope)."""
-    assert response.status_code == status, describe(response)
-    error = response.json()["error"]
-    assert error["code"] == code, describe(response)
-    return error.get("details") or {}
 
 
-def names_code(response, status: int, code: str) -> None:
-    """Documented level: the status and the documented code somewhere in the answer (its place is D4)."""
-    assert response.status_code == status and code in response.text, f"expected {status} {code}: {describe(response)}"
 
 
-def refused(response, status: int, code: str, strict: bool) -> dict:
-    """The D4 envelope's ``details`` when ``strict``; else only the documented status and code (then ``{}``)."""
-    if strict:
-        return expect_error(response, status, code)
-    names_code(response, status, code)
-    return {}
 
 
-def field_errors(response) -> dict[str, list[str]]:
-    """The fields a 422 VALIDATION_ERROR reports, each with present, non-empty messages (D4; wording D15)."""
-    details = expect_error(response, 422, "VALIDATION_ERROR")
-    for messages in details.values():
-        assert messages and all(isinstance(m, str) and m for m in messages), details
-    return details
 
 
-def listed(api: Api, path: str, **params: Any) -> list[dict]:
-    """Every item of a list operation, page by page (documented page/per_page)."""
-    items: list[dict] = []
-    for page in range(1, 1000):
-        response = api.get(path, params={**params, "page": page, "per_page": PAGE_SIZE})
-        assert response.status_code == 200, describe(response)
-        items += response.json()["data"]
-        if len(response.json()["data"]) < PAGE_SIZE:
-            return items
-    raise AssertionError(f"{path} never ended")
 
 
 # --- requests ---------------------------------------------------------------------------------
 
 
-@st.composite
-def spelled(draw, digits: str, max_length: int = 20) -> str:
-    """``digits`` written with an optional '+', spaces, dashes and parentheses, at most ``max_length`` long (D9)."""
-    plus = draw(st.booleans())
-    room = max_length - len(digits) - plus
-    parens = room >= 2 and draw(st.booleans())
-    room -= 2 * parens
-    cuts = draw(st.sets(st.integers(1, len(digits) - 1), max_size=max(0, min(room, 4))))
-    pieces = ["+"] if plus else []
-    for index, digit in enumerate(digits):
-        if index in cuts:
-            pieces.append(draw(st.sampled_from(" -")))
-        pieces.append("(" + digit if parens and index == 2 else digit + ")" if parens and index == 4 else digit)
-    return "".join(pieces)
 
 
 def office_open(part: str) -> bytes:
@@ -236,7 +189,7 @@ class Sender:
     def templates(self) -> list[dict]:
         """List Templates' items, each as Get Template shows it where the list leaves out a field the checks read
         (the docs give List Templates' query only; Get Template's fields are documented)."""
-        items = listed(self.api, "/templates")
+        items = self.api.list_all("/templates")
         return [item if item.keys() >= TEMPLATE_FIELDS else self.get_template(item) for item in items]
 
     def get_template(self, item: dict) -> dict:
@@ -246,7 +199,7 @@ class Sender:
 
     @cached_property
     def otp_fields(self) -> dict[str, str]:
-        return otp_template_fields(self.api)
+        return records.otp_template_fields(self.api)
 
     @cached_property
     def approved_template(self) -> dict:
@@ -746,7 +699,7 @@ def test_unconfigured_whatsapp_refuses_sends(needs_control, op_id, strict):
 
 
 def template_set(api: Api) -> set[tuple]:
-    return {(t["template_id"], t["template_name"], t["language"], t["category"], t["status"]) for t in listed(api, "/templates")}
+    return {(t["template_id"], t["template_name"], t["language"], t["category"], t["status"]) for t in api.list_all("/templates")}
 
 
 @pytest.mark.assumed

@@ -30,8 +30,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from contract_tests import contract, records
-from contract_tests.plugin import Api
-from contract_tests.target import Control, Target
+from contract_tests.expect import describe, expect_error, names_code, refused
+from contract_tests.strategies import spellings
+from contract_tests.target import Api, Control, Target
 
 SEND, RESEND, VERIFY, STATUS = (
     contract.spec().operation(op_id) for op_id in ("sendOtp", "resendOtp", "verifyOtp", "checkOtpStatus")
@@ -51,24 +52,11 @@ LONGEST_PHONE: int = PHONE_RULES["maxLength"]
 NUMBERS = ("919812300001", "447700900" + "1" * (SHORTEST_PHONE - 9))
 
 
-def padded(digits: str, length: int) -> str:
-    """``digits`` after a '+', with single spaces and dashes between digits until the spelling is ``length`` long."""
-    separators = length - len(digits) - 1
-    assert 0 <= separators < len(digits), f"cannot spell {digits} in {length} characters"
-    return "+" + digits[0] + "".join(" -"[i % 2] * (i < separators) + d for i, d in enumerate(digits[1:]))
 
 
-def spellings(digits: str) -> tuple[str, ...]:
-    """Ways to write one number, all within Send OTP's documented length and pattern rules (D9: one number)."""
-    return (
-        f"+{digits[:2]} {digits[2:7]} {digits[7:]}",
-        digits,
-        f"+{digits[:2]}-({digits[2:5]})-{digits[5:8]}-{digits[8:]}",
-        padded(digits, LONGEST_PHONE),
-    )
 
 
-STYLES = st.integers(0, len(spellings(NUMBERS[0])) - 1)
+STYLES = st.integers(0, len(spellings(NUMBERS[0], LONGEST_PHONE)) - 1)
 
 
 class Address(NamedTuple):
@@ -88,7 +76,7 @@ class Address(NamedTuple):
 
 
 ADDRESSES = st.builds(
-    lambda digits, style, purpose: Address(digits, spellings(digits)[style], purpose),
+    lambda digits, style, purpose: Address(digits, spellings(digits, LONGEST_PHONE)[style], purpose),
     st.sampled_from(NUMBERS),
     STYLES,
     st.sampled_from([None, DEFAULT_PURPOSE, "login"]),
@@ -155,19 +143,8 @@ def iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
-def describe(response) -> str:
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text}"
 
 
-def expect_error(response, status: int, code: str, details: dict | None = None) -> dict:
-    """The D4 envelope with ``code``; ``details`` compared exactly when given."""
-    assert response.status_code == status, describe(response)
-    error = response.json()["error"]
-    assert error["code"] == code, describe(response)
-    assert isinstance(error["message"], str) and error["message"], describe(response)
-    if details is not None:
-        assert error.get("details") == details, describe(response)
-    return error
 
 
 def expect_rate_limited(response, retry_after: int) -> None:
@@ -200,9 +177,6 @@ def expect_message(response, text: str) -> None:
         assert isinstance(message, str) and message, describe(response)
 
 
-def names_code(response, status: int, code: str) -> None:
-    """Documented level: the status and the documented code somewhere in the answer (its place is D4/D10)."""
-    assert response.status_code == status and code in response.text, f"expected {status} {code}: {describe(response)}"
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -251,7 +225,7 @@ class OtpLifecycle(RuleBasedStateMachine):
         tenant = control.new_tenant(rate_limit_per_minute=1_000_000)
         self.tenant_id = tenant.tenant_id
         self.api = Api(target, tenant.token)
-        self.template = otp_template_fields(self.api)
+        self.template = records.otp_template_fields(self.api)
         self.now = freeze_clock(control, tenant.tenant_id)
         self.otps: dict[tuple[str, str], ModelOtp] = {}
         self.verify_limiter = SlidingWindow.of(VERIFY)
@@ -338,8 +312,8 @@ class OtpLifecycle(RuleBasedStateMachine):
         if aim is None or not self.otps:
             return at
         digits, purpose = sorted(self.otps)[aim % len(self.otps)]
-        style = spellings(at.digits).index(at.spelling)
-        return Address(digits, spellings(digits)[style], at.purpose if at.key[1] == purpose else purpose)
+        style = spellings(at.digits, LONGEST_PHONE).index(at.spelling)
+        return Address(digits, spellings(digits, LONGEST_PHONE)[style], at.purpose if at.key[1] == purpose else purpose)
 
     def expect_sent(self, response, at: Address, code: str, expiry: int | None) -> None:
         assert response.status_code == 200, describe(response)
@@ -381,36 +355,14 @@ class OtpLifecycle(RuleBasedStateMachine):
         assert answer["frozen"] is True and int(epoch(answer["now"])) == self.now, answer
 
 
-def otp_templates(api: Api) -> list[dict]:
-    """The templates Send OTP can fill by itself, from List Authentication Templates (APPROVED AUTHENTICATION
-    only, documented): ``{{1}}`` takes the code and ``{{2}}`` the expiry (documented), so at most two body
-    parameters, else ``additional_params`` would be needed. D14's ``otp_verification`` comes first when listed."""
-    response = api.get("/auth/templates", params={"per_page": 100})
-    assert response.status_code == 200, describe(response)
-    usable = [t for t in response.json()["data"] if t.get("status", "APPROVED") == "APPROVED"
-              and (t.get("body_params_count") or 0) <= 2]
-    return sorted(usable, key=lambda t: (t["template_name"] != "otp_verification", t["template_name"], t["language"]))
 
 
-def otp_template_fields(api: Api, given: str | None = None) -> dict[str, str]:
-    """``template_name`` and ``language`` of a template Send OTP and Resend OTP can use on this tenant.
-
-    ``given`` (``--otp-template``) names one on a target without control; its language is then the documented
-    default. Otherwise the tenant's own list decides, language included: a tenant may list other templates, in
-    other languages, in any order (D19).
-    """
-    if given:
-        return {"template_name": given}
-    usable = otp_templates(api)
-    if not usable:
-        pytest.skip("the tenant lists no APPROVED authentication template with at most two body parameters")
-    return {"template_name": usable[0]["template_name"], "language": usable[0]["language"]}
 
 
 @pytest.fixture
 def otp(request: pytest.FixtureRequest, api: Api) -> dict[str, str]:
     """The template fields of every Send OTP and Resend OTP body of a check."""
-    return otp_template_fields(api, request.config.getoption("--otp-template"))
+    return records.otp_template_fields(api, request.config.getoption("--otp-template"))
 
 
 def send_otp(api: Api, template: dict[str, str], phone: str, code: str, **fields: Any):
@@ -492,7 +444,7 @@ def test_verify_limiter_is_per_phone_and_cleared_by_success(api, otp, move):
 
     @given(before=st.integers(0, calls - 1), window=windows(VERIFY), code=CODES, style=STYLES)
     def check(before, window, code, style):
-        phone = spellings(records.unique_phone())[style]
+        phone = spellings(records.unique_phone(), LONGEST_PHONE)[style]
         send_otp(api, otp, phone, code)
         miss = {"phone": phone, "code": code, "purpose": "login"}  # no OTP for that purpose: counted all the same
 
@@ -525,7 +477,7 @@ def test_resend_limiter_ignores_send_otp(api, otp, move):
 
     @given(window=windows(RESEND), interleave=st.booleans(), style=STYLES, code=CODES)
     def check(window, interleave, style, code):
-        phone = spellings(records.unique_phone())[style]
+        phone = spellings(records.unique_phone(), LONGEST_PHONE)[style]
 
         def call(retry_after: int | None) -> None:
             if interleave:
@@ -626,12 +578,6 @@ def test_only_the_exact_code_verifies(api, otp, kinds, strict):
     check()
 
 
-def refused(response, status: int, code: str, strict: bool, details: dict | None = None) -> None:
-    """The D4 envelope with ``code`` (and ``details``) when ``strict``, else the documented status and code."""
-    if strict:
-        expect_error(response, status, code, details)
-    else:
-        names_code(response, status, code)
 
 
 # --- documented facts, checkable on any target -------------------------------------------------
@@ -649,7 +595,7 @@ def test_the_sent_code_verifies_once(api, otp):
 
     @given(code=CODES, style=STYLES)
     def check(code, style):
-        phone = spellings(records.unique_phone())[style]
+        phone = spellings(records.unique_phone(), LONGEST_PHONE)[style]
         send_otp(api, otp, phone, code)
         first = api.post("/auth/verify", json={"phone": phone, "code": code})
         assert first.status_code == 200, describe(first)

@@ -36,10 +36,9 @@ from hypothesis import strategies as st
 
 from contract_tests import contract, records
 from contract_tests.contract import Tier
-from contract_tests.plugin import Api
 from contract_tests.reader import ContractOperation as Operation
 from contract_tests.reader import merge_all_of
-from contract_tests.target import Control, TenantHandle
+from contract_tests.target import Api, Control, TenantHandle
 
 LIST_OPS: list[Operation] = [op for op in contract.spec().operations.values() if op.sort_fields]
 PAGE_META = ("current_page", "per_page", "total", "last_page", "from", "to")
@@ -279,15 +278,6 @@ def get_page(api: Api, op: Operation, params: dict[str, Any]) -> dict:
     return body
 
 
-def fetch_all(api: Api, op: Operation, params: dict[str, Any] | None = None) -> list[dict]:
-    """Every item, paged with the documented ``page``/``per_page`` only: a short page is the last."""
-    items: list[dict] = []
-    for page in range(1, 10_000):
-        data = get_page(api, op, {**(params or {}), "per_page": MAX_PER_PAGE, "page": page})["data"]
-        items += data
-        if len(data) < MAX_PER_PAGE:
-            return items
-    raise AssertionError("the list never ends")
 
 
 def follow(api: Api, link: str) -> dict:
@@ -496,13 +486,13 @@ def test_sort_orders_the_whole_list(api, tenant, control, op, field):
            then_desc=st.booleans())
     def check(made, second, desc, then_desc):
         create_many(api, tenant, op, made, control)
-        everything = sorted(ids_of(fetch_all(api, op)), key=repr)
+        everything = sorted(ids_of(api.list_all(op.path)), key=repr)
         orders = [[(field, False)], [(field, True)]]
         if second != field:
             orders.append([(field, desc), (second, then_desc)])
         for order in orders:
             sort = ",".join(("-" if d else "") + f for f, d in order)
-            items = fetch_all(api, op, {"sort": sort})
+            items = api.list_all(op.path, {"sort": sort})
             assert sorted(ids_of(items), key=repr) == everything, f"sort={sort} changed the items of the list"
             try:
                 keys = [tuple(fields.value(item, f) for f, _ in order) for item in items]
@@ -535,10 +525,10 @@ def test_search_finds_exactly_the_matching_items(api, tenant, op, parameter):
     @given(made=new_texts(op), own=picks, random_term=texts)
     def check(made, own, random_term):
         create_many(api, tenant, op, made, None)
-        everything = fetch_all(api, op)
+        everything = api.list_all(op.path)
         words = sorted({value for item in everything for value in searchable(item, fields)})
         term = piece_of(words, own) or random_term
-        found = fetch_all(api, op, {parameter: term})
+        found = api.list_all(op.path, {parameter: term})
         expected = {item["id"] for item in everything if holds(item, term, fields, lambda text: text)}
         missed = expected - set(ids_of(found))
         assert not missed, f"{parameter}={term!r} missed {missed}"
@@ -590,10 +580,10 @@ def test_exact_filter_returns_exactly_the_matching_items(api, tenant, op, field)
     def check(made, own, other):
         create_many(api, tenant, op, made, None)
         try:
-            everything = [(item, fields.value(item, field)) for item in fetch_all(api, op)]
+            everything = [(item, fields.value(item, field)) for item in api.list_all(op.path)]
             present = sorted({v for _, value in everything for v in values_of(value)}, key=repr)
             value = present[own % len(present)] if own is not None and present else other
-            found = [(item, fields.value(item, field)) for item in fetch_all(api, op, {f"filter[{field}]": value})]
+            found = [(item, fields.value(item, field)) for item in api.list_all(op.path, {f"filter[{field}]": value})]
         except Unreadable:
             return  # the server leaves the field out, as the spec allows: nothing to compare
         strays = [item for item, actual in found if not matches(actual, value)]

@@ -30,6 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
+from contract_tests.expect import field_errors
 
 SPEC = contract.spec()
 SENDS = {op.operation_id for op in SPEC.operations.values() if op.tag in ("Messages", "Authentication (OTP)")}
@@ -280,13 +281,6 @@ def send(api, tenant, case: contract.RuleCase, value: Any = KEEP):
     return api.request(op.method, path, json=body)
 
 
-def field_errors(response) -> dict[str, list[str]]:
-    """Per-field messages, in the D4 envelope or in the Comments style (D12)."""
-    body = response.json()
-    if "errors" in body:
-        return body["errors"]
-    assert body["error"]["code"] == "VALIDATION_ERROR", body
-    return body["error"]["details"]
 
 
 def messages_under(errors: dict[str, list[str]], name: str) -> list[str]:
