@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+import pytest
+
 from contract_tests.reader import ContractField, ContractOperation, ContractSpec, Router
 
 SCHEMA_RULES = ("required", "type", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
@@ -78,8 +80,6 @@ def entry_tier(entry: dict) -> Tier:
 
 def tier_marks(tier: Tier) -> list:
     """The pytest provenance marker of a check resting on ``tier`` (a mock's choice is never a check)."""
-    import pytest
-
     if tier == "mock":
         raise ValueError("a check never rests on a mock's choice (D19)")
     return [pytest.mark.documented if tier == "documented" else pytest.mark.assumed]
