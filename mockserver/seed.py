@@ -234,7 +234,12 @@ def apply_fixtures(store: Store, path: Path | str) -> None:
     if problem:
         raise ValueError(f"{path}: {problem}")
     for number, spec in enumerate(data.get("tenants", [])):
-        tenant = store.tenants.get(spec.get("id", 0)) or create_tenant(store, spec, spec.get("name"))
+        tenant = store.tenants.get(spec.get("id", 0))
+        if tenant is None:
+            tenant = create_tenant(store, spec, spec.get("name"))
+        else:  # an existing tenant (the demo one is id 1) takes the file's limits, features and settings too
+            for key in ("limits", "features", "settings"):
+                getattr(tenant, key).update(spec.get(key) or {})
         for token in spec.get("tokens", []):
             store.add_token(tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"])
         now = store.clock_of(tenant).now()

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from mockserver import cli
-from tests.helpers import MockServer, run_mock_to_exit, start_mock
+from mockserver.core import MockCore
+from tests.helpers import MockServer, api_client, run_mock_to_exit, start_mock
 
 SEED = """\
 tenants:
@@ -60,6 +61,16 @@ def test_seed_file_adds_records_and_tenants(seeded_server: MockServer) -> None:
     limits = get(server, "/account/limits", "wacr_seeded_second").json()["data"]["limits"]
     assert limits["contacts"]["limit"] == 5
     assert get(server, "/sources", "wacr_seeded_second").status_code == 403  # only the scopes it was given
+
+
+def test_seed_file_sets_the_plan_of_an_existing_tenant(tmp_path: Path) -> None:
+    """Limits and features given for the demo tenant (id 1) apply to it, as they do to a new tenant."""
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text("tenants:\n  - id: 1\n    limits: {contacts: -1}\n    features: {chatbot: true}\n")
+    with api_client(MockCore(fixtures=[fixtures])) as http:
+        plan = http.get("/account/limits").json()["data"]
+    assert plan["limits"]["contacts"] == {"limit": -1, "feature_name": "Total Contacts", "is_unlimited": True}
+    assert plan["features"]["chatbot"] is True
 
 
 def test_seed_survives_reset(seeded_server: MockServer) -> None:
