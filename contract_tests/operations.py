@@ -83,7 +83,7 @@ ID_GETS = [op for op in WITH_ID if op.method == "GET" and op.scopes]
 
 def existing_request(api: Api, tenant: TenantHandle, op: Operation) -> tuple[str, dict | None]:
     """A path naming records that exist, and a valid body of the tenant: a request only the token can spoil."""
-    return records.path_for(api, tenant, op.path), json_body(api, tenant, op)
+    return records.path_for(api, tenant, op.path, reuse=op.method != "DELETE"), json_body(api, tenant, op)
 
 
 def collection_of(op: Operation) -> str:

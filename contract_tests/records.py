@@ -57,11 +57,22 @@ def _first_id(api, path: str) -> int | None:
     return data[0]["id"] if data else None
 
 
+# Found once per token: against a live server (60 requests a minute) the lookups would otherwise come
+# before every contact a check makes. A check that may delete records it did not make (schema fuzzing)
+# calls ``forget_reused`` after it.
+_REFERENCES: dict[tuple[str, str], tuple[int, int]] = {}
+
+
 def references(api, tenant: TenantHandle | None = None) -> tuple[int, int]:
     """A source id and a status id of the tenant: the D14 defaults, else the first listed, else new ones."""
-    source_id = (tenant and tenant.default_source_id) or _first_id(api, "/sources") or source(api)["id"]
-    status_id = (tenant and tenant.default_status_id) or _first_id(api, "/statuses") or status(api)["id"]
-    return source_id, status_id
+    if tenant and tenant.default_source_id and tenant.default_status_id:
+        return tenant.default_source_id, tenant.default_status_id
+    key = (api.target.base_url, api.token)
+    if key not in _REFERENCES:
+        source_id = _first_id(api, "/sources") or source(api)["id"]
+        status_id = _first_id(api, "/statuses") or status(api)["id"]
+        _REFERENCES[key] = (source_id, status_id)
+    return _REFERENCES[key]
 
 
 def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
@@ -71,9 +82,22 @@ def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
 # --- templates, found through List Templates / List Authentication Templates --------------------------------------
 
 
+# A tenant's templates come from WhatsApp and no operation deletes one, so each token's lists are read once:
+# against a live server, where every request counts (60 a minute), the checks share one token.
+_TEMPLATE_LISTS: dict[tuple[str, str, str], list[dict]] = {}
+
+
+def templates(api, path: str) -> list[dict]:
+    """The tenant's templates from List Templates or List Authentication Templates, read once per token."""
+    key = (api.target.base_url, api.token, path)
+    if key not in _TEMPLATE_LISTS:
+        _TEMPLATE_LISTS[key] = api.list_all(path)
+    return _TEMPLATE_LISTS[key]
+
+
 def auth_template(api) -> dict:
     """An APPROVED AUTHENTICATION template of the tenant (List Authentication Templates lists only those)."""
-    usable = api.list_all("/auth/templates")
+    usable = templates(api, "/auth/templates")
     if not usable:
         pytest.skip("the tenant lists no authentication template")
     return usable[0]
@@ -81,7 +105,7 @@ def auth_template(api) -> dict:
 
 def sendable_template(api) -> dict:
     """An APPROVED template for Send Template Message, one outside the AUTHENTICATION category where there is one."""
-    approved = [t for t in api.list_all("/templates") if t.get("status") == "APPROVED"]
+    approved = [t for t in templates(api, "/templates") if t.get("status") == "APPROVED"]
     if not approved:
         pytest.skip("the tenant lists no APPROVED template")
     return sorted(approved, key=lambda t: t.get("category") == "AUTHENTICATION")[0]
@@ -192,8 +216,26 @@ def chat_mobile(api) -> str:
     return response.json()["data"]["phone"]
 
 
-def path_for(api, tenant: TenantHandle, template: str) -> str:
-    """Fills the path template of an operation with a record that exists."""
+# Records a check may reuse, per token and path template: see ``path_for``.
+_REUSABLE_PATHS: dict[tuple[str, str, str], str] = {}
+
+
+def forget_reused() -> None:
+    """Drops the reused records and references: after a check that may have deleted or changed any record."""
+    _REUSABLE_PATHS.clear()
+    _REFERENCES.clear()
+
+
+def path_for(api, tenant: TenantHandle, template: str, reuse: bool = False) -> str:
+    """Fills the path template of an operation with a record that exists.
+
+    ``reuse``: the check does not delete the record, so one made earlier for the same token and template
+    serves (a live server allows 60 requests a minute; making a record per check would spend them)."""
+    if reuse:
+        key = (api.target.base_url, api.token, template)
+        if key not in _REUSABLE_PATHS:
+            _REUSABLE_PATHS[key] = path_for(api, tenant, template)
+        return _REUSABLE_PATHS[key]
     if "{mobile}" in template:
         return template.replace("{mobile}", chat_mobile(api))
     if "{id}" not in template:
@@ -215,9 +257,7 @@ def otp_templates(api) -> list[dict]:
     """The templates Send OTP can fill by itself, from List Authentication Templates (APPROVED AUTHENTICATION
     only, documented): ``{{1}}`` takes the code and ``{{2}}`` the expiry (documented), so at most two body
     parameters, else ``additional_params`` would be needed. D14's ``otp_verification`` comes first when listed."""
-    response = api.get("/auth/templates", params={"per_page": 100})
-    assert response.status_code == 200, f"GET /auth/templates answered {response.status_code}: {response.text}"
-    usable = [t for t in response.json()["data"] if t.get("status", "APPROVED") == "APPROVED"
+    usable = [t for t in templates(api, "/auth/templates") if t.get("status", "APPROVED") == "APPROVED"
               and (t.get("body_params_count") or 0) <= 2]
     return sorted(usable, key=lambda t: (t["template_name"] != "otp_verification", t["template_name"], t["language"]))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -29,7 +30,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NotSet
 
-from contract_tests import contract, in_process, plugin
+from contract_tests import contract, in_process, plugin, records
 from contract_tests.reader import ContractOperation, spec_path
 from contract_tests.target import Control, TenantHandle
 
@@ -335,6 +336,13 @@ def status_is_documented(ctx, response, case) -> bool | None:
 
 
 ADDITIONAL_CHECKS = [negative_data_is_refused, error_code_is_listed, status_is_documented]
+
+
+@pytest.fixture(autouse=True)
+def records_may_be_gone() -> Iterator[None]:
+    """Fuzzing may delete or change any record of the tenant: later checks must not reuse one (``records``)."""
+    yield
+    records.forget_reused()
 
 
 @pytest.fixture(scope="session")
