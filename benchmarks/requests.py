@@ -62,22 +62,33 @@ def run(args: list[str], base_url: str | None) -> tuple[int, dict[str, int], flo
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     sent = SENT.search(result.stdout)
     if sent is None:
-        raise SystemExit(f"no request count in the run's output:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"no request count in the run's output:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     last = result.stdout.strip().splitlines()[-1]
-    return int(sent.group(1).replace(",", "")), {k: int(n) for n, k in OUTCOMES.findall(last)}, time.perf_counter() - started
+    return (
+        int(sent.group(1).replace(",", "")),
+        {k: int(n) for n, k in OUTCOMES.findall(last)},
+        time.perf_counter() - started,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", help="a running target (default: the in-process mock)")
-    parser.add_argument("--live", action="store_true", help="a fresh wacr-mock --no-control per run, as a live server")
+    parser.add_argument(
+        "--live", action="store_true", help="a fresh wacr-mock --no-control per run, as a live server"
+    )
     args = parser.parse_args()
     print("| run | checks passed | failed | skipped | requests | at 60/min | wall time here |")
     print("|---|---|---|---|---|---|---|")
     for label, extra in RUNS.items():
         sent, outcomes, seconds = run_live(extra) if args.live else run(extra, args.base_url)
-        print(f"| {label} | {outcomes.get('passed', 0)} | {outcomes.get('failed', 0)} | {outcomes.get('skipped', 0)} "
-              f"| {sent:,} | {sent / 60:.0f} min | {seconds:.0f} s |", flush=True)
+        print(
+            f"| {label} | {outcomes.get('passed', 0)} | {outcomes.get('failed', 0)} | {outcomes.get('skipped', 0)} "
+            f"| {sent:,} | {sent / 60:.0f} min | {seconds:.0f} s |",
+            flush=True,
+        )
     return 0
 
 

@@ -28,7 +28,9 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 PRISM_VERSION = "5.16.0"
-INSTALL_PRISM = f"npm install @stoplight/prism-cli@{PRISM_VERSION}   (then pass --prism node_modules/.bin/prism)"
+INSTALL_PRISM = (
+    f"npm install @stoplight/prism-cli@{PRISM_VERSION}   (then pass --prism node_modules/.bin/prism)"
+)
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 
@@ -120,7 +122,9 @@ def start(name: str, command: list[str], base: str, workdir: Path) -> Server:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=PROJECT)
     while time.perf_counter() - started < START_TIMEOUT:
         if process.poll() is not None:
-            raise SystemExit(f"{name} exited at start (status {process.returncode}); see {log}:\n{log.read_text()[-2000:]}")
+            raise SystemExit(
+                f"{name} exited at start (status {process.returncode}); see {log}:\n{log.read_text()[-2000:]}"
+            )
         if status_of(f"{base}/contacts") in (200, 401):
             return Server(name, process, base, time.perf_counter() - started)
         time.sleep(0.01)
@@ -130,8 +134,12 @@ def start(name: str, command: list[str], base: str, workdir: Path) -> Server:
 
 def use_roomy_tenant(server: Server, root: str) -> None:
     """A tenant whose limits never get in the way of the load (D14 control API)."""
-    body = json.dumps({"rate_limit_per_minute": 100_000_000, "limits": {"contacts": -1, "conversations": -1}}).encode()
-    request = urllib.request.Request(f"{root}/__mock__/tenants", data=body, headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {"rate_limit_per_minute": 100_000_000, "limits": {"contacts": -1, "conversations": -1}}
+    ).encode()
+    request = urllib.request.Request(
+        f"{root}/__mock__/tenants", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         answer = json.load(response)
     server.token = answer["token"]
@@ -146,7 +154,13 @@ def find_prism(given: str | None) -> list[str]:
     if on_path:
         return [on_path]
     npx = shutil.which("npx")
-    if npx and subprocess.run([npx, "--no-install", "prism", "--version"], capture_output=True, cwd=PROJECT).returncode == 0:
+    if (
+        npx
+        and subprocess.run(
+            [npx, "--no-install", "prism", "--version"], capture_output=True, cwd=PROJECT
+        ).returncode
+        == 0
+    ):
         return [npx, "--no-install", "prism"]
     raise SystemExit(f"Prism not found: pass --prism PATH, or install it:\n  {INSTALL_PRISM}")
 
@@ -161,34 +175,64 @@ def find_wrk(given: str | None) -> str:
 def run_wrk(wrk: str, server: Server, endpoint: Endpoint, args: argparse.Namespace, workdir: Path) -> dict:
     script = workdir / f"{server.name}-{endpoint.name.replace(' ', '_').replace('/', '_')}.lua"
     path = urllib.parse.urlsplit(server.base).path + endpoint.path
-    script.write_text(
-        LUA.format(method=endpoint.method, token=server.token, body=endpoint.body, path=path)
-    )
-    command = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-               "--timeout", "10s", "-s", str(script), server.base + endpoint.path]
+    script.write_text(LUA.format(method=endpoint.method, token=server.token, body=endpoint.body, path=path))
+    command = [
+        wrk,
+        "-t",
+        str(args.threads),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        server.base + endpoint.path,
+    ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60)
     line = next((ln for ln in finished.stdout.splitlines() if ln.startswith("WRK-RESULT ")), None)
     if line is None:
-        raise SystemExit(f"wrk gave no result for {server.name} {endpoint.name}:\n{finished.stdout}\n{finished.stderr}")
+        raise SystemExit(
+            f"wrk gave no result for {server.name} {endpoint.name}:\n{finished.stdout}\n{finished.stderr}"
+        )
     result = json.loads(line.removeprefix("WRK-RESULT "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
 
 def endpoints(server: Server) -> list[Endpoint]:
-    contact = {"firstname": "Bench", "lastname": "Mark", "phone": "%PHONE%", "type": "lead",
-               "source_id": server.source_id, "status_id": server.status_id}
+    contact = {
+        "firstname": "Bench",
+        "lastname": "Mark",
+        "phone": "%PHONE%",
+        "type": "lead",
+        "source_id": server.source_id,
+        "status_id": server.status_id,
+    }
     return [
         Endpoint("GET /contacts", "GET", "/contacts", ""),
         Endpoint("POST /contacts", "POST", "/contacts", json.dumps(contact)),
-        Endpoint("POST /auth/verify", "POST", "/auth/verify", json.dumps({"phone": "%PHONE%", "code": "123456"})),
+        Endpoint(
+            "POST /auth/verify", "POST", "/auth/verify", json.dumps({"phone": "%PHONE%", "code": "123456"})
+        ),
     ]
 
 
 def start_servers(prism: list[str], workdir: Path) -> list[Server]:
     """Our mock (access log off) and Prism (logging silenced), both on loopback."""
     port = free_port()
-    command = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     mock = start("mock", command, f"http://{HOST}:{port}/api/v2", workdir)
     use_roomy_tenant(mock, f"http://{HOST}:{port}")
     port = free_port()
@@ -202,8 +246,17 @@ def print_table(results: dict[tuple[str, str], dict], servers: list[Server]) -> 
         mine, theirs = results[(endpoint.name, "mock")], results[(endpoint.name, "prism")]
         for name, result in (("mock", mine), ("prism", theirs)):
             ratio = f"{mine['rps'] / theirs['rps']:.2f}x" if name == "mock" and theirs["rps"] else ""
-            rows.append((endpoint.name, name, f"{result['rps']:.0f}", f"{result['p50_us'] / 1000:.2f}",
-                         f"{result['p99_us'] / 1000:.2f}", str(result["non_2xx"]), ratio))
+            rows.append(
+                (
+                    endpoint.name,
+                    name,
+                    f"{result['rps']:.0f}",
+                    f"{result['p50_us'] / 1000:.2f}",
+                    f"{result['p99_us'] / 1000:.2f}",
+                    str(result["non_2xx"]),
+                    ratio,
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
@@ -219,7 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--prism", default=None, help=f"the prism executable ({PRISM_VERSION}); default: PATH, then npx")
+    parser.add_argument(
+        "--prism", default=None, help=f"the prism executable ({PRISM_VERSION}); default: PATH, then npx"
+    )
     parser.add_argument("--wrk", default=None, help="the wrk executable; default: PATH")
     args = parser.parse_args(argv)
     if args.connections < args.threads:
@@ -234,12 +289,18 @@ def main(argv: list[str] | None = None) -> int:
             for index in range(len(endpoints(servers[0]))):
                 for server in servers:
                     endpoint = endpoints(server)[index]
-                    print(f"... {endpoint.name} on {server.name} ({args.duration}s)", file=sys.stderr, flush=True)
+                    print(
+                        f"... {endpoint.name} on {server.name} ({args.duration}s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     results[(endpoint.name, server.name)] = run_wrk(wrk, server, endpoint, args, workdir)
         finally:
             for server in servers:
                 server.stop()
-    print(f"\nwrk: {args.threads} threads, {args.connections} connections, {args.duration}s per run, {HOST}\n")
+    print(
+        f"\nwrk: {args.threads} threads, {args.connections} connections, {args.duration}s per run, {HOST}\n"
+    )
     print_table(results, servers)
     return 0
 

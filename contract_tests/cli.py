@@ -17,13 +17,22 @@ import pytest
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wacr-contract", description="Judge a WA.cr API v2 implementation by URL.",
-                                epilog="Anything after -- is passed to pytest unchanged.")
+    p = argparse.ArgumentParser(
+        prog="wacr-contract",
+        description="Judge a WA.cr API v2 implementation by URL.",
+        epilog="Anything after -- is passed to pytest unchanged.",
+    )
     p.add_argument("base_url", nargs="?", help="the target, including /api/v2 (default: the in-process mock)")
     p.add_argument("--token", help="full-scope token, for a target without the control API")
-    p.add_argument("--limited-token", help="a valid token with no scopes, for the 403 checks on such a target")
-    p.add_argument("--level", choices=("documented", "all"), default="all",
-                   help="documented: only what the published docs say; all (default): the decisions too")
+    p.add_argument(
+        "--limited-token", help="a valid token with no scopes, for the 403 checks on such a target"
+    )
+    p.add_argument(
+        "--level",
+        choices=("documented", "all"),
+        default="all",
+        help="documented: only what the published docs say; all (default): the decisions too",
+    )
     p.add_argument("--rate-limit", metavar="N/m", help="keep under N requests a minute, e.g. 60/m")
     p.add_argument("--report", metavar="DIR", help="write the HTML and JSON conformance report to DIR")
     p.add_argument("--allow-send", action="store_true", help="send WhatsApp messages through a live server")
@@ -34,9 +43,14 @@ def parser() -> argparse.ArgumentParser:
 
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     out = ["--pyargs", "contract_tests", "-p", "no:cacheprovider", "--contract-level", args.level]
-    for flag, value in (("--base-url", args.base_url), ("--token", args.token),
-                        ("--limited-token", args.limited_token), ("--rate-limit", args.rate_limit),
-                        ("--wacr-report", args.report), ("--junitxml", args.junitxml)):
+    for flag, value in (
+        ("--base-url", args.base_url),
+        ("--token", args.token),
+        ("--limited-token", args.limited_token),
+        ("--rate-limit", args.rate_limit),
+        ("--wacr-report", args.report),
+        ("--junitxml", args.junitxml),
+    ):
         if value:
             out += [flag, value]
     out += ["--allow-send"] * args.allow_send + ["--no-send"] * args.no_send
@@ -45,7 +59,7 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     own = argv[: argv.index("--")] if "--" in argv else argv
     return int(pytest.main(pytest_args(parser().parse_args(own), extra)))
 

@@ -14,8 +14,20 @@ import pytest
 
 from contract_tests.reader import ContractField, ContractOperation, ContractSpec, Router
 
-SCHEMA_RULES = ("required", "type", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
-                "minItems", "maxItems", "items")
+SCHEMA_RULES = (
+    "required",
+    "type",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "items",
+)
 
 
 @lru_cache(maxsize=1)
@@ -125,8 +137,14 @@ def rule_cases(kinds: tuple[str, ...] = SCHEMA_RULES) -> Iterator[RuleCase]:
                 if rule in kinds and rule_applies(validator, rule):
                     tier = rule_tier(validator.schema, rule)
                     if tier != "mock":
-                        yield RuleCase(op.operation_id, name, rule, message, tier,
-                                       message_documented(validator.schema, rule))
+                        yield RuleCase(
+                            op.operation_id,
+                            name,
+                            rule,
+                            message,
+                            tier,
+                            message_documented(validator.schema, rule),
+                        )
 
 
 def rule_applies(validator: ContractField, rule: str) -> bool:

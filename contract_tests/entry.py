@@ -12,8 +12,13 @@ import importlib.util
 import pytest
 
 # The checks' shared modules assert too: rewritten like test modules, a failing assert shows its values.
-pytest.register_assert_rewrite("contract_tests.expect", "contract_tests.operations", "contract_tests.records",
-                               "contract_tests.strategies", "contract_tests.target")
+pytest.register_assert_rewrite(
+    "contract_tests.expect",
+    "contract_tests.operations",
+    "contract_tests.records",
+    "contract_tests.strategies",
+    "contract_tests.target",
+)
 
 SUITE_DEPENDENCIES = ("hypothesis", "schemathesis")
 

@@ -18,9 +18,18 @@ from contract_tests.operations import Operation, is_comments
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
-DETAILED_CODES = frozenset({"VALIDATION_ERROR", "FEATURE_LIMIT_EXCEEDED", "INVALID_CODE", "RATE_LIMIT_EXCEEDED"})
-STATUS_OF = {"INVALID_JSON": 400, "UNAUTHORIZED": 401, "INSUFFICIENT_SCOPE": 403, "NOT_FOUND": 404,
-             "METHOD_NOT_ALLOWED": 405, "VALIDATION_ERROR": 422, "RATE_LIMIT_EXCEEDED": 429}
+DETAILED_CODES = frozenset(
+    {"VALIDATION_ERROR", "FEATURE_LIMIT_EXCEEDED", "INVALID_CODE", "RATE_LIMIT_EXCEEDED"}
+)
+STATUS_OF = {
+    "INVALID_JSON": 400,
+    "UNAUTHORIZED": 401,
+    "INSUFFICIENT_SCOPE": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "VALIDATION_ERROR": 422,
+    "RATE_LIMIT_EXCEEDED": 429,
+}
 
 
 def codes_in(node: Any) -> list[str]:
@@ -53,14 +62,20 @@ def assert_request_id(response: httpx.Response, body: dict, comments_style: bool
         assert "meta" not in body, f"Comments answers carry no meta (D12): {body}"
         return
     meta = body["meta"]
-    assert meta["request_id"] == request_id, f"meta.request_id {meta['request_id']!r} != X-Request-Id {request_id!r}"
+    assert meta["request_id"] == request_id, (
+        f"meta.request_id {meta['request_id']!r} != X-Request-Id {request_id!r}"
+    )
     assert TIMESTAMP.match(meta["timestamp"]), f"meta.timestamp {meta['timestamp']!r} is not ISO 8601 +00:00"
 
 
 def assert_rate_headers(response: httpx.Response) -> tuple[int, int]:
     """D11: an authenticated answer carries X-RateLimit-Limit and X-RateLimit-Remaining, as integers."""
-    limit, remaining = (response.headers.get(name, "") for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining"))
-    assert limit.isdigit() and remaining.isdigit(), f"rate-limit headers missing or not integers: {dict(response.headers)}"
+    limit, remaining = (
+        response.headers.get(name, "") for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining")
+    )
+    assert limit.isdigit() and remaining.isdigit(), (
+        f"rate-limit headers missing or not integers: {dict(response.headers)}"
+    )
     assert int(remaining) <= int(limit)
     return int(limit), int(remaining)
 
@@ -71,13 +86,17 @@ def assert_no_rate_headers(response: httpx.Response) -> None:
 
 
 def assert_field_messages(details: Any) -> None:
-    assert isinstance(details, dict) and details, f"validation details must map fields to messages: {details!r}"
+    assert isinstance(details, dict) and details, (
+        f"validation details must map fields to messages: {details!r}"
+    )
     for name, messages in details.items():
         assert isinstance(messages, list) and messages, f"{name}: {messages!r}"
         assert all(isinstance(m, str) and m for m in messages), f"{name}: {messages!r}"
 
 
-def assert_error_envelope(response: httpx.Response, code: str, comments_style: bool, authenticated: bool) -> None:
+def assert_error_envelope(
+    response: httpx.Response, code: str, comments_style: bool, authenticated: bool
+) -> None:
     """D4 (D12 for Comments): the shape every error answer shares."""
     assert response.status_code == STATUS_OF.get(code, response.status_code), response.text
     body = response.json()
@@ -95,7 +114,9 @@ def assert_error_envelope(response: httpx.Response, code: str, comments_style: b
     error = body["error"]
     assert error["code"] == code and UPPER_SNAKE.match(error["code"]), body
     assert error["message"] == body["message"], f"message must repeat error.message (D4): {body}"
-    assert ("details" in error) == (code in DETAILED_CODES), f"details only for {sorted(DETAILED_CODES)} (D4): {body}"
+    assert ("details" in error) == (code in DETAILED_CODES), (
+        f"details only for {sorted(DETAILED_CODES)} (D4): {body}"
+    )
     if code == "VALIDATION_ERROR":
         assert_field_messages(error["details"])
 
@@ -114,19 +135,25 @@ def assert_success_envelope(response: httpx.Response, op: Operation) -> None:
 
 
 def assert_routing_error(response: httpx.Response, code: str, comments_style: bool) -> None:
-    assert response.status_code == STATUS_OF[code], f"expected {STATUS_OF[code]} {code}: {response.status_code} {response.text}"
+    assert response.status_code == STATUS_OF[code], (
+        f"expected {STATUS_OF[code]} {code}: {response.status_code} {response.text}"
+    )
     assert_error_envelope(response, code, comments_style, authenticated=False)
     assert_no_rate_headers(response)
 
 
 def assert_allow(response: httpx.Response, allowed: set[str], sent: str) -> None:
     listed = {m.strip().upper() for m in response.headers.get("Allow", "").split(",") if m.strip()}
-    assert allowed <= listed and sent not in listed, f"Allow {listed} must list {sorted(allowed)}, not {sent} (D6)"
+    assert allowed <= listed and sent not in listed, (
+        f"Allow {listed} must list {sorted(allowed)}, not {sent} (D6)"
+    )
 
 
 def assert_rate_limited(response: httpx.Response, limit: int) -> int:
     """D11/D4: a 429 with Retry-After >= 1, details.retry_after, and the limit headers at zero. Returns Retry-After."""
-    assert response.status_code == 429, f"expected 429 after {limit} calls: {response.status_code} {response.text}"
+    assert response.status_code == 429, (
+        f"expected 429 after {limit} calls: {response.status_code} {response.text}"
+    )
     assert_error_envelope(response, "RATE_LIMIT_EXCEEDED", comments_style=False, authenticated=True)
     retry_after = response.headers.get("Retry-After", "")
     assert retry_after.isdigit() and int(retry_after) >= 1, f"Retry-After {retry_after!r}"
@@ -159,10 +186,14 @@ def expect_error(response: httpx.Response, status: int, code: str, details: dict
 
 def names_code(response: httpx.Response, status: int, code: str) -> None:
     """Documented level: the status and the documented code somewhere in the answer (its place is D4)."""
-    assert response.status_code == status and code in response.text, f"expected {status} {code}: {describe(response)}"
+    assert response.status_code == status and code in response.text, (
+        f"expected {status} {code}: {describe(response)}"
+    )
 
 
-def refused(response: httpx.Response, status: int, code: str, strict: bool, details: dict | None = None) -> dict:
+def refused(
+    response: httpx.Response, status: int, code: str, strict: bool, details: dict | None = None
+) -> dict:
     """The D4 envelope with ``code`` (and ``details``) when ``strict``, else only the documented status and code.
     Returns the error's ``details`` (``{}`` when absent or not ``strict``)."""
     if strict:

@@ -102,9 +102,25 @@ API_LINE = re.compile(r"API:\s+(http://\S+/api/v2)")
 
 def start_server(*args: str, timeout: float = 30.0) -> Server:
     """Starts the mock with CLI ``args`` on a free loopback port and waits for its banner."""
-    command = [sys.executable, "-m", "mockserver", "--host", "127.0.0.1", "--port", "0", "--log-level", "warning", *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--log-level",
+        "warning",
+        *args,
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     found: list[str] = []
     seen: list[str] = []
     ready = threading.Event()

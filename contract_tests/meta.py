@@ -76,11 +76,17 @@ def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
     result = subprocess.run([*PYTEST, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
     tail = result.stdout.strip().splitlines()[-1:] or [""]
-    counts = {outcome.rstrip("s") if outcome.startswith("error") else outcome: int(n)
-              for n, outcome in TOTALS.findall(tail[0])}
+    counts = {
+        outcome.rstrip("s") if outcome.startswith("error") else outcome: int(n)
+        for n, outcome in TOTALS.findall(tail[0])
+    }
     if result.returncode not in (0, 1):
-        sys.stderr.write(f"--- {label}: exit {result.returncode}\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return Run(label, result.returncode, time.perf_counter() - started, failed.group(1) if failed else "", counts)
+        sys.stderr.write(
+            f"--- {label}: exit {result.returncode}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+    return Run(
+        label, result.returncode, time.perf_counter() - started, failed.group(1) if failed else "", counts
+    )
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -109,7 +115,11 @@ def run_mutant(case: MutantCase) -> Run:
     if case.profile:
         extra["WACR_MOCK_VARIANTS"] = case.profile
     modules = [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
-    return pytest_run(case.label, ["-p", "contract_tests.mutant_plugin", *modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])], clean_env(**extra))
+    return pytest_run(
+        case.label,
+        ["-p", "contract_tests.mutant_plugin", *modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])],
+        clean_env(**extra),
+    )
 
 
 def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bool) -> list[MutantCase]:
@@ -117,9 +127,13 @@ def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bo
     mutant once, the configurations taking turns, so that each of them serves a share of the mutants."""
     configurations: list[str | None] = [None, *profiles]
     if every_profile:
-        return [MutantCase(name, area, profile) for name, area in mutants.items() for profile in configurations]
-    return [MutantCase(name, area, configurations[index % len(configurations)])
-            for index, (name, area) in enumerate(mutants.items())]
+        return [
+            MutantCase(name, area, profile) for name, area in mutants.items() for profile in configurations
+        ]
+    return [
+        MutantCase(name, area, configurations[index % len(configurations)])
+        for index, (name, area) in enumerate(mutants.items())
+    ]
 
 
 # --- specificity -----------------------------------------------------------------------------------
@@ -154,7 +168,10 @@ def run_all(cases: Iterable, runner: Callable, workers: int, title: str) -> list
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for index, (case, run) in enumerate(zip(cases, pool.map(runner, cases), strict=True), start=1):
             done.append((case, run))
-            print(f"  [{index}/{len(cases)}] {run.label}: exit {run.exit_code} in {run.seconds:.0f}s", flush=True)
+            print(
+                f"  [{index}/{len(cases)}] {run.label}: exit {run.exit_code} in {run.seconds:.0f}s",
+                flush=True,
+            )
     return done
 
 
@@ -165,15 +182,19 @@ def print_sensitivity(results: list[tuple[MutantCase, Run]]) -> int:
     for case, run in results:
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
         caught = "yes" if run.exit_code == 1 else f"NO (exit {run.exit_code})"
-        print(f"| {case.mutant} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |")
+        print(
+            f"| {case.mutant} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |"
+        )
     return sum(run.exit_code == 1 for _, run in results)
 
 
 def print_smoke(results: list[tuple[MutantCase, Run]]) -> None:
     caught = [case.mutant for case, run in results if run.exit_code == 1]
     missed = [case.mutant for case, run in results if run.exit_code != 1]
-    print(f"\n### Detection power of --smoke: {len(caught)}/{len(results)} mutants caught "
-          f"({100 * len(caught) / max(len(results), 1):.0f}%)\n")
+    print(
+        f"\n### Detection power of --smoke: {len(caught)}/{len(results)} mutants caught "
+        f"({100 * len(caught) / max(len(results), 1):.0f}%)\n"
+    )
     print(f"missed: {', '.join(missed) or 'none'}")
 
 
@@ -185,8 +206,10 @@ def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
         verdict = "yes" if run.exit_code == 0 else f"NO (exit {run.exit_code})"
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
         failed = run.count("failed") + run.count("error")
-        print(f"| {case.variant} | {case.level} | {verdict} | {run.count('passed')} | {failed} "
-              f"| {run.count('skipped')} | {by} | {run.seconds:.0f} |")
+        print(
+            f"| {case.variant} | {case.level} | {verdict} | {run.count('passed')} | {failed} "
+            f"| {run.count('skipped')} | {by} | {run.seconds:.0f} |"
+        )
     return sum(run.exit_code == 0 for _, run in results)
 
 
@@ -194,15 +217,29 @@ def main(argv: list[str] | None = None) -> int:
     mutants = in_process.mutant_catalogue()
     variants, profiles = in_process.variant_catalogue()
     parser = argparse.ArgumentParser(prog="python -m contract_tests.meta", description=__doc__.split("\n")[0])
-    parser.add_argument("--mutants", "--faults", dest="mutants", nargs="*", choices=sorted(mutants),
-                        help="mutants to run (default: all)")
-    parser.add_argument("--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)")
-    parser.add_argument("--thorough", action="store_true",
-                        help="also each variant alone, and every mutant on the default mock and under every profile")
+    parser.add_argument(
+        "--mutants",
+        "--faults",
+        dest="mutants",
+        nargs="*",
+        choices=sorted(mutants),
+        help="mutants to run (default: all)",
+    )
+    parser.add_argument(
+        "--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)"
+    )
+    parser.add_argument(
+        "--thorough",
+        action="store_true",
+        help="also each variant alone, and every mutant on the default mock and under every profile",
+    )
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the mutants")
     parser.add_argument("--no-specificity", action="store_true", help="skip the variants")
-    parser.add_argument("--smoke-power", action="store_true",
-                        help="also measure the share of mutants --smoke catches (part of --thorough)")
+    parser.add_argument(
+        "--smoke-power",
+        action="store_true",
+        help="also measure the share of mutants --smoke catches (part of --thorough)",
+    )
     parser.add_argument("--list", action="store_true", help="list mutants, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)

@@ -16,7 +16,9 @@ from contract_tests import in_process
 def pytest_configure(config: pytest.Config) -> None:
     name = os.environ.get("WACR_MUTANT")
     if not name:
-        raise pytest.UsageError("contract_tests.mutant_plugin needs WACR_MUTANT (a name from wacr-mock --list-mutants)")
+        raise pytest.UsageError(
+            "contract_tests.mutant_plugin needs WACR_MUTANT (a name from wacr-mock --list-mutants)"
+        )
     try:
         in_process.mutate(name)
     except ValueError as exc:

@@ -35,7 +35,9 @@ def is_comments(op: Operation) -> bool:
 def sends(op: Operation, makes_path_record: bool = True) -> bool:
     """Whether a check of ``op`` may send a WhatsApp message: a send operation, or (when the check makes the
     record its path names) a chat or message, which only sending creates."""
-    sending = op.method == "POST" and (op.path.startswith("/messages/") or op.path in ("/auth/send-otp", "/auth/resend"))
+    sending = op.method == "POST" and (
+        op.path.startswith("/messages/") or op.path in ("/auth/send-otp", "/auth/resend")
+    )
     return sending or (makes_path_record and ("{mobile}" in op.path or op.path == "/messages/{id}"))
 
 
@@ -62,11 +64,16 @@ def scope_documented(op: Operation) -> bool:
     return op_documented(op) and str(op.raw.get("x-scope-provenance", "")).startswith("documented")
 
 
-def cases(ops: list[Operation], documented: Callable[[Operation], bool] | bool, makes_path_record: bool = True) -> list:
+def cases(
+    ops: list[Operation], documented: Callable[[Operation], bool] | bool, makes_path_record: bool = True
+) -> list:
     params = []
     for op in ops:
         is_documented = documented(op) if callable(documented) else documented
-        marks = [pytest.mark.documented if is_documented else pytest.mark.assumed, pytest.mark.operation(op.operation_id)]
+        marks = [
+            pytest.mark.documented if is_documented else pytest.mark.assumed,
+            pytest.mark.operation(op.operation_id),
+        ]
         if sends(op, makes_path_record):
             marks.append(pytest.mark.sends)
         params.append(pytest.param(op, id=op.operation_id, marks=marks))
@@ -119,7 +126,7 @@ def literal_siblings(template: str) -> set[str]:
     if "{" not in template:
         return set()
     head, tail = template.split("{")[0], template.split("}")[-1]
-    middles = {p[len(head):len(p) - len(tail)] for p in ROUTES if p.startswith(head) and p.endswith(tail)}
+    middles = {p[len(head) : len(p) - len(tail)] for p in ROUTES if p.startswith(head) and p.endswith(tail)}
     return {m for m in middles if m and not set(m) & set("/{}")}
 
 

@@ -90,28 +90,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wacr", "WA.cr contract suite")
     # pytest-base-url defines the same option, with the same destination: then theirs is used.
     with contextlib.suppress(ValueError):
-        group.addoption("--base-url", default=os.environ.get("WACR_BASE_URL"),
-                        help="implementation under test, including /api/v2 (default: the in-process mock)")
-    group.addoption("--token", default=os.environ.get("WACR_TOKEN"),
-                    help="full-scope token for a target without the control API")
-    group.addoption("--limited-token", default=os.environ.get("WACR_LIMITED_TOKEN"),
-                    help="a valid token with no scopes, for the 403 checks on a target without control")
-    group.addoption("--otp-template", default=os.environ.get("WACR_OTP_TEMPLATE"),
-                    help="an APPROVED AUTHENTICATION template name, for a target without control")
-    group.addoption("--contract-level", choices=("documented", "all"), default="all",
-                    help="documented: run only the checks that rest on the published docs")
-    group.addoption("--allow-send", action="store_true",
-                    help="allow checks that send WhatsApp messages through a live server without the control API"
-                    " (a target that answers the control API is a simulation, and is sent to by default)")
-    group.addoption("--rate-limit", default=os.environ.get("WACR_RATE_LIMIT"), metavar="N/m",
-                    help="keep under N requests a minute (or N/s, N/h), e.g. 60/m for a live server's default limit")
-    group.addoption("--wacr-report", default=os.environ.get("WACR_REPORT"), metavar="DIR",
-                    help="write a conformance report (index.html, report.json) to DIR")
-    group.addoption("--smoke", action="store_true",
-                    help="every documented check once, one example each (--contract-level documented with the "
-                    "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes")
-    group.addoption("--no-send", action="store_true",
-                    help="never run a check that sends a WhatsApp message, whatever the target")
+        group.addoption(
+            "--base-url",
+            default=os.environ.get("WACR_BASE_URL"),
+            help="implementation under test, including /api/v2 (default: the in-process mock)",
+        )
+    group.addoption(
+        "--token",
+        default=os.environ.get("WACR_TOKEN"),
+        help="full-scope token for a target without the control API",
+    )
+    group.addoption(
+        "--limited-token",
+        default=os.environ.get("WACR_LIMITED_TOKEN"),
+        help="a valid token with no scopes, for the 403 checks on a target without control",
+    )
+    group.addoption(
+        "--otp-template",
+        default=os.environ.get("WACR_OTP_TEMPLATE"),
+        help="an APPROVED AUTHENTICATION template name, for a target without control",
+    )
+    group.addoption(
+        "--contract-level",
+        choices=("documented", "all"),
+        default="all",
+        help="documented: run only the checks that rest on the published docs",
+    )
+    group.addoption(
+        "--allow-send",
+        action="store_true",
+        help="allow checks that send WhatsApp messages through a live server without the control API"
+        " (a target that answers the control API is a simulation, and is sent to by default)",
+    )
+    group.addoption(
+        "--rate-limit",
+        default=os.environ.get("WACR_RATE_LIMIT"),
+        metavar="N/m",
+        help="keep under N requests a minute (or N/s, N/h), e.g. 60/m for a live server's default limit",
+    )
+    group.addoption(
+        "--wacr-report",
+        default=os.environ.get("WACR_REPORT"),
+        metavar="DIR",
+        help="write a conformance report (index.html, report.json) to DIR",
+    )
+    group.addoption(
+        "--smoke",
+        action="store_true",
+        help="every documented check once, one example each (--contract-level documented with the "
+        "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes",
+    )
+    group.addoption(
+        "--no-send",
+        action="store_true",
+        help="never run a check that sends a WhatsApp message, whatever the target",
+    )
 
 
 _CONFIG: list[pytest.Config] = []
@@ -155,7 +188,9 @@ def target_problem(base_url: str) -> str | None:
     try:
         response = httpx.get(url, timeout=15.0)
     except httpx.HTTPError as exc:
-        return f"cannot reach --base-url {base_url}: {type(exc).__name__}: {exc}. Is the server running there?"
+        return (
+            f"cannot reach --base-url {base_url}: {type(exc).__name__}: {exc}. Is the server running there?"
+        )
     try:
         body = response.json()
     except ValueError:
@@ -163,9 +198,11 @@ def target_problem(base_url: str) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("success"), bool):
         return None
     kind = response.headers.get("content-type", "no content type").split(";")[0]
-    return (f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
-            f"HTTP {response.status_code} ({kind}), not a JSON answer with `success`. "
-            "The base URL must include /api/v2, e.g. https://app.example/api/v2")
+    return (
+        f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
+        f"HTTP {response.status_code} ({kind}), not a JSON answer with `success`. "
+        "The base URL must include /api/v2, e.g. https://app.example/api/v2"
+    )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -187,7 +224,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         marks = [m for m in PROVENANCE_MARKERS if item.get_closest_marker(m)]
         if len(marks) != 1:
-            raise pytest.UsageError(f"{item.nodeid}: a contract check needs exactly one of @documented / @assumed")
+            raise pytest.UsageError(
+                f"{item.nodeid}: a contract check needs exactly one of @documented / @assumed"
+            )
         (dropped if level == "documented" and marks[0] == "assumed" else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -286,7 +325,9 @@ def token_without(request: pytest.FixtureRequest, control: Control | None, tenan
             return control.new_token(tenant.tenant_id, [s for s in contract.all_scopes() if s != scope])
         limited = request.config.getoption("--limited-token")
         if not limited:
-            pytest.skip("needs --limited-token (a valid token with no scopes) on a target without the control API")
+            pytest.skip(
+                "needs --limited-token (a valid token with no scopes) on a target without the control API"
+            )
         return limited
 
     return make
@@ -342,19 +383,33 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
     """The report's view of one check, built where the check ran (an xdist worker, maybe)."""
     # The operations a check is about (its markers); else those it reached. Calls that only make
     # fixtures (a createContact before a list check) would otherwise paint unrelated cells.
-    operations = {op for marker in item.iter_markers("operation") for op in marker.args} or set(trace.operations)
+    operations = {op for marker in item.iter_markers("operation") for op in marker.args} or set(
+        trace.operations
+    )
     module = item.path.stem.removeprefix("test_")
     function = getattr(item, "originalname", item.name).removeprefix("test_").replace("_", " ")
     tier = tier_of_item(item)
     doc = getattr(getattr(item, "function", None), "__doc__", None)
-    provenance = {op_id: str(op.raw.get("x-provenance", "")) for op_id, op in contract.spec().operations.items()}
+    provenance = {
+        op_id: str(op.raw.get("x-provenance", "")) for op_id, op in contract.spec().operations.items()
+    }
     rule, where = report.rule_and_provenance(doc, tier, sorted(operations), provenance)
     outcome = "failed" if report_.failed else "skipped" if report_.skipped else "passed"
-    result = report.CheckResult(item.nodeid, function, module, sorted(operations), tier, outcome, rule, where,
-                                reached=sorted(operations | trace.operations))
+    result = report.CheckResult(
+        item.nodeid,
+        function,
+        module,
+        sorted(operations),
+        tier,
+        outcome,
+        rule,
+        where,
+        reached=sorted(operations | trace.operations),
+    )
     if report_.failed:
-        result.message = str(report_.longrepr.reprcrash.message if hasattr(report_.longrepr, "reprcrash")
-                             else report_.longrepr)[:3000]
+        result.message = str(
+            report_.longrepr.reprcrash.message if hasattr(report_.longrepr, "reprcrash") else report_.longrepr
+        )[:3000]
         if trace.last is not None:
             placeholder = None if item.config.stash.get(CONTROL_AVAILABLE, True) else "$WACR_TOKEN"
             result.exchange = report.exchange_of(trace.last, placeholder)
@@ -418,19 +473,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if directory and config.stash.get(RESULTS, None):
         write_report(config, Path(directory))
     # A run that collected contract checks but ran none of them (all skipped) has judged nothing.
-    if exitstatus == pytest.ExitCode.OK and config.stash.get(CHECKS_COLLECTED, 0) and not config.stash.get(CHECKS_RUN, 0):
+    if (
+        exitstatus == pytest.ExitCode.OK
+        and config.stash.get(CHECKS_COLLECTED, 0)
+        and not config.stash.get(CHECKS_RUN, 0)
+    ):
         session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 def write_report(config: pytest.Config, directory: Path) -> None:
     results = config.stash[RESULTS]
     facts = {
-        "target": config.getoption("--base-url") or f"the in-process mock ({IN_PROCESS_URL}: to replay a curl "
+        "target": config.getoption("--base-url")
+        or f"the in-process mock ({IN_PROCESS_URL}: to replay a curl "
         "command, start wacr-mock and use its address)",
         "contract level": config.getoption("--contract-level"),
         "written": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    page = report.write(directory, results, list(contract.spec().operations), "WA.cr API v2 conformance", facts)
+    page = report.write(
+        directory, results, list(contract.spec().operations), "WA.cr API v2 conformance", facts
+    )
     config.stash[REPORT_PAGE] = page
 
 

@@ -26,7 +26,17 @@ if TYPE_CHECKING:
 
 # Keywords that are rules with a message of their own (x-validation-messages); ``type``,
 # ``items`` and ``required`` are read apart, and ``x-unique``/``x-exists`` need the tenant's records.
-RULE_KEYWORDS = ("minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum", "minItems", "maxItems")
+RULE_KEYWORDS = (
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+)
 STATEFUL_RULES = ("unique", "exists")
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 BASE_URI = "urn:wacr:openapi"
@@ -67,8 +77,11 @@ def _inline(node: Any, resolver: Resolver, chain: tuple[tuple[int, str], ...], w
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
-    rest = {key: _inline(value, resolver, chain, _pointer(where, key)) for key, value in node.items()
-            if key != "$ref" or not isinstance(ref, str)}
+    rest = {
+        key: _inline(value, resolver, chain, _pointer(where, key))
+        for key, value in node.items()
+        if key != "$ref" or not isinstance(ref, str)
+    }
     if not isinstance(ref, str):
         return rest
     try:
@@ -197,12 +210,18 @@ class ContractOperation:
 
 def _fields(schema: dict) -> dict[str, ContractField]:
     required = set(schema.get("required") or ())
-    return {name: ContractField(name, sub, name in required) for name, sub in (schema.get("properties") or {}).items()}
+    return {
+        name: ContractField(name, sub, name in required)
+        for name, sub in (schema.get("properties") or {}).items()
+    }
 
 
 def _query_schemas(parameters: list[dict]) -> dict[str, dict]:
-    return {p["name"]: {**p.get("schema", {}), **{k: v for k, v in p.items() if k.startswith("x-")}}
-            for p in parameters if p.get("in") == "query"}
+    return {
+        p["name"]: {**p.get("schema", {}), **{k: v for k, v in p.items() if k.startswith("x-")}}
+        for p in parameters
+        if p.get("in") == "query"
+    }
 
 
 def _error_codes(responses: dict) -> dict[int, frozenset[str]]:
@@ -213,18 +232,26 @@ def _error_codes(responses: dict) -> dict[int, frozenset[str]]:
     return {status: frozenset(found) for status, found in codes.items() if found}
 
 
-def _operation(path: str, method: str, raw: dict, shared: list[dict], security: list[dict]) -> ContractOperation:
+def _operation(
+    path: str, method: str, raw: dict, shared: list[dict], security: list[dict]
+) -> ContractOperation:
     own = {(p["name"], p.get("in")) for p in raw.get("parameters", [])}
     parameters = [p for p in shared if (p["name"], p.get("in")) not in own] + raw.get("parameters", [])
     content = (raw.get("requestBody") or {}).get("content", {})
     bodies = {media: merge_all_of(entry.get("schema", {})) for media, entry in content.items()}
     responses = raw.get("responses", {})
     return ContractOperation(
-        operation_id=raw["operationId"], method=method.upper(), path=path, tag=(raw.get("tags") or [""])[0], raw=raw,
+        operation_id=raw["operationId"],
+        method=method.upper(),
+        path=path,
+        tag=(raw.get("tags") or [""])[0],
+        raw=raw,
         scopes=tuple(s for need in raw.get("security", security) for scopes in need.values() for s in scopes),
         success_status=min((int(s) for s in responses if str(s).startswith("2")), default=200),
-        bodies=bodies, body_fields=_fields(next(iter(bodies.values()), {})),
-        query_schemas=_query_schemas(parameters), error_codes=_error_codes(responses),
+        bodies=bodies,
+        body_fields=_fields(next(iter(bodies.values()), {})),
+        query_schemas=_query_schemas(parameters),
+        error_codes=_error_codes(responses),
     )
 
 

@@ -32,7 +32,9 @@ def unique_phone() -> str:
 
 
 def _created(response, what: str) -> dict:
-    assert response.status_code in (200, 201), f"creating a {what} answered {response.status_code}: {response.text}"
+    assert response.status_code in (200, 201), (
+        f"creating a {what} answered {response.status_code}: {response.text}"
+    )
     return response.json()["data"]
 
 
@@ -46,8 +48,6 @@ def status(api) -> dict:
 
 def group(api) -> dict:
     return _created(api.post("/groups", json={"name": unique("Group")}), "group")
-
-
 
 
 def _first_id(api, path: str) -> int | None:
@@ -76,7 +76,9 @@ def references(api, tenant: TenantHandle | None = None) -> tuple[int, int]:
 
 
 def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
-    return _created(api.post("/contacts", json={**valid_body(api, tenant, "createContact"), **fields}), "contact")
+    return _created(
+        api.post("/contacts", json={**valid_body(api, tenant, "createContact"), **fields}), "contact"
+    )
 
 
 # --- templates, found through List Templates / List Authentication Templates --------------------------------------
@@ -127,28 +129,45 @@ def template_fields(template: dict) -> dict[str, str]:
 
 def _otp(api, with_code: bool) -> dict:
     template = auth_template(api)
-    body = {"phone": unique_phone(), "template_name": template["template_name"], "language": template["language"]}
+    body = {
+        "phone": unique_phone(),
+        "template_name": template["template_name"],
+        "language": template["language"],
+    }
     return {**body, "code": "123456"} if with_code else body
 
 
 def _template_message(api) -> dict:
     template = sendable_template(api)
-    return {"phone": unique_phone(), "template_name": template["template_name"], "language": template["language"],
-            **template_fields(template)}
+    return {
+        "phone": unique_phone(),
+        "template_name": template["template_name"],
+        "language": template["language"],
+        **template_fields(template),
+    }
 
 
 def _interactive(kind: str) -> dict:
     body = {"phone": unique_phone(), "type": kind, "body_text": "Pick one"}
     if kind == "list":
-        return {**body, "list_button_text": "Options",
-                "sections": [{"title": "Choices", "rows": [{"id": "row-1", "title": "First"}]}]}
+        return {
+            **body,
+            "list_button_text": "Options",
+            "sections": [{"title": "Choices", "rows": [{"id": "row-1", "title": "First"}]}],
+        }
     return {**body, "buttons": [{"id": "yes", "title": "Yes"}]}
 
 
 def contact_body(source_id: int, status_id: int) -> dict:
     """Create Contact's required fields, valid with the tenant's ``source_id`` and ``status_id``; a fresh phone."""
-    return {"firstname": "Ada", "lastname": "Lovelace", "phone": unique_phone(), "type": "lead",
-            "source_id": source_id, "status_id": status_id}
+    return {
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "phone": unique_phone(),
+        "type": "lead",
+        "source_id": source_id,
+        "status_id": status_id,
+    }
 
 
 def _new_contact(api, tenant: TenantHandle | None) -> dict:
@@ -169,10 +188,16 @@ BUILDERS: dict[str, Callable[[Any, TenantHandle | None], dict]] = {
     "updateGroup": lambda api, tenant: {"name": unique("Group")},
     "addGroupContacts": lambda api, tenant: {"contact_ids": [contact(api, tenant)["id"]]},
     "removeGroupContacts": lambda api, tenant: {"contact_ids": [contact(api, tenant)["id"]]},
-    "sendTextMessage": lambda api, tenant: {"phone": unique_phone(), "message": "Hello from the contract suite"},
+    "sendTextMessage": lambda api, tenant: {
+        "phone": unique_phone(),
+        "message": "Hello from the contract suite",
+    },
     "sendTemplateMessage": lambda api, tenant: _template_message(api),
-    "sendMediaMessage": lambda api, tenant: {"phone": unique_phone(), "media_type": "image",
-                                             "media_url": "https://example.com/media/photo.jpg"},
+    "sendMediaMessage": lambda api, tenant: {
+        "phone": unique_phone(),
+        "media_type": "image",
+        "media_url": "https://example.com/media/photo.jpg",
+    },
     "sendInteractiveMessage": lambda api, tenant: _interactive("button"),
     "createSource": lambda api, tenant: {"name": unique("Source")},
     "updateSource": lambda api, tenant: {"name": unique("Source")},
@@ -195,10 +220,14 @@ def valid_body(api, tenant: TenantHandle | None, operation_id: str, variant: str
 def form_request(fields: dict[str, Any]) -> dict[str, Any]:
     """``httpx`` arguments for a multipart/form-data body of text fields only (no file part needed)."""
     boundary = "contract-" + secrets.token_hex(12)
-    parts = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-                    for name, value in fields.items())
-    return {"content": (parts + f"--{boundary}--\r\n").encode(),
-            "headers": {"Content-Type": f"multipart/form-data; boundary={boundary}"}}
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    )
+    return {
+        "content": (parts + f"--{boundary}--\r\n").encode(),
+        "headers": {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    }
 
 
 # --- paths --------------------------------------------------------------------------------------------------------
@@ -248,8 +277,12 @@ def path_for(api, tenant: TenantHandle, template: str, reuse: bool = False) -> s
         chat_mobile(api)
         listed_messages = api.get("/messages", params={"per_page": 1}).json()["data"]
         return template.replace("{id}", str(listed_messages[0]["id"]))
-    makers = {"contacts": lambda: contact(api, tenant), "groups": lambda: group(api),
-              "sources": lambda: source(api), "statuses": lambda: status(api)}
+    makers = {
+        "contacts": lambda: contact(api, tenant),
+        "groups": lambda: group(api),
+        "sources": lambda: source(api),
+        "statuses": lambda: status(api),
+    }
     return template.replace("{id}", str(makers[collection]()["id"]))
 
 
@@ -257,9 +290,14 @@ def otp_templates(api) -> list[dict]:
     """The templates Send OTP can fill by itself, from List Authentication Templates (APPROVED AUTHENTICATION
     only, documented): ``{{1}}`` takes the code and ``{{2}}`` the expiry (documented), so at most two body
     parameters, else ``additional_params`` would be needed. D14's ``otp_verification`` comes first when listed."""
-    usable = [t for t in templates(api, "/auth/templates") if t.get("status", "APPROVED") == "APPROVED"
-              and (t.get("body_params_count") or 0) <= 2]
-    return sorted(usable, key=lambda t: (t["template_name"] != "otp_verification", t["template_name"], t["language"]))
+    usable = [
+        t
+        for t in templates(api, "/auth/templates")
+        if t.get("status", "APPROVED") == "APPROVED" and (t.get("body_params_count") or 0) <= 2
+    ]
+    return sorted(
+        usable, key=lambda t: (t["template_name"] != "otp_verification", t["template_name"], t["language"])
+    )
 
 
 def otp_template_fields(api, given: str | None = None) -> dict[str, str]:

@@ -64,7 +64,14 @@ class Cell:
 def curl_of(request: httpx.Request, token_placeholder: str | None) -> str:
     parts = ["curl", "-X", request.method, str(request.url)]
     for name, value in request.headers.items():
-        if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent", "accept"):
+        if name.lower() in (
+            "host",
+            "content-length",
+            "accept-encoding",
+            "connection",
+            "user-agent",
+            "accept",
+        ):
             continue
         if name.lower() == "authorization" and token_placeholder:
             value = f"Bearer {token_placeholder}"
@@ -86,23 +93,35 @@ def exchange_of(response: httpx.Response, token_placeholder: str | None) -> Exch
     return Exchange(curl_of(response.request, token_placeholder), response.status_code, answer)
 
 
-def rule_and_provenance(doc: str | None, tier: str, operations: list[str], op_provenance: dict[str, str]) -> tuple[str, str]:
+def rule_and_provenance(
+    doc: str | None, tier: str, operations: list[str], op_provenance: dict[str, str]
+) -> tuple[str, str]:
     """The check's rule (its docstring's first paragraph) and where that rule comes from."""
     text = " ".join((doc or "").strip().split("\n\n")[0].split()).replace("``", "`")
     decisions = sorted(set(DECISION.findall(doc or "")), key=lambda d: int(d[1:]))
     if tier == "documented":
-        pages = sorted({op_provenance[op] for op in operations if op_provenance.get(op, "").startswith("documented")})
+        pages = sorted(
+            {op_provenance[op] for op in operations if op_provenance.get(op, "").startswith("documented")}
+        )
         where = "; ".join(pages) or "documented"
     else:
         where = "decided: " + (", ".join(decisions) if decisions else "docs/decisions.md")
     return text, where
 
 
-def write(directory: Path, results: list[CheckResult], operations: list[str], title: str, facts: dict[str, Any]) -> Path:
+def write(
+    directory: Path, results: list[CheckResult], operations: list[str], title: str, facts: dict[str, Any]
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    payload = {"title": title, "facts": facts, "operations": operations,
-               "checks": [asdict(result) for result in results]}
-    (directory / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    payload = {
+        "title": title,
+        "facts": facts,
+        "operations": operations,
+        "checks": [asdict(result) for result in results],
+    }
+    (directory / "report.json").write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     page = directory / "index.html"
     page.write_text(render(results, operations, title, facts), encoding="utf-8")
     return page
@@ -126,10 +145,16 @@ def render(results: list[CheckResult], operations: list[str], title: str, facts:
         totals[result.outcome] += 1
     out = [HEAD.format(title=html.escape(title))]
     out.append(f"<h1>{html.escape(title)}</h1>")
-    out.append("<p class=facts>" + " · ".join(f"<b>{html.escape(k)}</b> {html.escape(str(v))}" for k, v in facts.items()) + "</p>")
+    out.append(
+        "<p class=facts>"
+        + " · ".join(f"<b>{html.escape(k)}</b> {html.escape(str(v))}" for k, v in facts.items())
+        + "</p>"
+    )
     verdict = "fail" if failures else "pass"
-    out.append(f"<p class='verdict {verdict}'>{totals['failed']} failed · {totals['passed']} passed · "
-               f"{totals['skipped']} skipped</p>")
+    out.append(
+        f"<p class='verdict {verdict}'>{totals['failed']} failed · {totals['passed']} passed · "
+        f"{totals['skipped']} skipped</p>"
+    )
     out.append(LEGEND)
     out.append("<h2>Operations × properties</h2><div class=scroll><table class=matrix><thead><tr><th></th>")
     for module, prop in properties:
@@ -155,17 +180,21 @@ def render_cell(cell: Cell | None, op: str, prop: str) -> str:
     counts = ", ".join(f"{n} {o}" for o, n in sorted(cell.outcomes.items()))
     label = f"{op} × {prop}: {counts}"
     if cell.failures:
-        return (f"<td class=failed title='{html.escape(label)}'><a href='#failure-{cell.failures[0]}'>"
-                f"{letters}</a></td>")
+        return (
+            f"<td class=failed title='{html.escape(label)}'><a href='#failure-{cell.failures[0]}'>"
+            f"{letters}</a></td>"
+        )
     return f"<td class={cell.outcome} title='{html.escape(label)}'>{letters}</td>"
 
 
 def render_failure(index: int, result: CheckResult) -> str:
-    parts = [f"<section class=failure id='failure-{index}'>",
-             f"<h3>{html.escape(', '.join(result.operations) or '(no operation)')} × {html.escape(result.property)}</h3>",
-             f"<p class=check>{html.escape(result.nodeid)}</p>",
-             f"<p><b>Rule</b> {html.escape(result.rule or '(no description)')}</p>",
-             f"<p><b>Provenance</b> {html.escape(result.provenance)}</p>"]
+    parts = [
+        f"<section class=failure id='failure-{index}'>",
+        f"<h3>{html.escape(', '.join(result.operations) or '(no operation)')} × {html.escape(result.property)}</h3>",
+        f"<p class=check>{html.escape(result.nodeid)}</p>",
+        f"<p><b>Rule</b> {html.escape(result.rule or '(no description)')}</p>",
+        f"<p><b>Provenance</b> {html.escape(result.provenance)}</p>",
+    ]
     if result.exchange is not None:
         parts.append("<p><b>First failing example</b></p>")
         parts.append(f"<pre class=curl>{html.escape(result.exchange.curl)}</pre>")
@@ -197,7 +226,9 @@ pre{{background:#f6f8fa;padding:8px 10px;border-radius:6px;white-space:pre-wrap;
 pre.curl{{background:#0d1117;color:#e6edf3}} pre.answer,pre.why{{max-height:260px;overflow:auto}} .check{{font-family:ui-monospace,monospace;color:#57606a;font-size:12px}}
 </style></head><body>"""
 
-LEGEND = ("<p class=legend><span class=passed>passed</span><span class=failed>failed</span>"
-          "<span class=skipped>skipped</span> Letters give the provenance tier of the checks in a cell: "
-          "<b>D</b> documented (the published docs say it), <b>A</b> decided (a decision in docs/decisions.md). "
-          "The mock's own choices are never checked.</p>")
+LEGEND = (
+    "<p class=legend><span class=passed>passed</span><span class=failed>failed</span>"
+    "<span class=skipped>skipped</span> Letters give the provenance tier of the checks in a cell: "
+    "<b>D</b> documented (the published docs say it), <b>A</b> decided (a decision in docs/decisions.md). "
+    "The mock's own choices are never checked.</p>"
+)

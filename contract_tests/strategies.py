@@ -37,12 +37,20 @@ def near_misses(valid_token: str) -> st.SearchStrategy[str]:
     cut = st.integers(0, len(valid_token) - 1).map(lambda n: valid_token[:n])
     longer = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=4).map(lambda extra: valid_token + extra)
     changed = st.integers(0, len(valid_token) - 1).map(
-        lambda n: valid_token[:n] + ("A" if valid_token[n] != "A" else "B") + valid_token[n + 1:])
+        lambda n: valid_token[:n] + ("A" if valid_token[n] != "A" else "B") + valid_token[n + 1 :]
+    )
     letters = [n for n, c in enumerate(valid_token) if c.swapcase() != c]
-    recased = st.sampled_from(letters).map(
-        lambda n: valid_token[:n] + valid_token[n].swapcase() + valid_token[n + 1:]) if letters else st.nothing()
+    recased = (
+        st.sampled_from(letters).map(
+            lambda n: valid_token[:n] + valid_token[n].swapcase() + valid_token[n + 1 :]
+        )
+        if letters
+        else st.nothing()
+    )
     swapped = st.just(valid_token.swapcase())
-    return st.one_of(cut, longer, changed, recased, swapped).filter(lambda token: bool(token) and token != valid_token)
+    return st.one_of(cut, longer, changed, recased, swapped).filter(
+        lambda token: bool(token) and token != valid_token
+    )
 
 
 def bad_authorizations(valid_token: str) -> st.SearchStrategy[str | None]:
@@ -51,7 +59,9 @@ def bad_authorizations(valid_token: str) -> st.SearchStrategy[str | None]:
         st.none(),
         st.one_of(junk_tokens, near_misses(valid_token)).map(lambda token: f"Bearer {token}"),
         st.sampled_from(["", "Bearer", "Basic x", "Basic dXNlcjpwYXNz", "Token", "Bearer\tjunk"]),
-        st.sampled_from(["Basic", "Token", "JWT", "Bearer:", "Bearer-"]).map(lambda scheme: f"{scheme} {valid_token}"),
+        st.sampled_from(["Basic", "Token", "JWT", "Bearer:", "Bearer-"]).map(
+            lambda scheme: f"{scheme} {valid_token}"
+        ),
         st.just(valid_token),
         st.just(f"Bearer{valid_token}"),
     )
@@ -77,8 +87,16 @@ def misspellings(real_id: str) -> list[str]:
     digits = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
     wide = str.maketrans("0123456789", "０１２３４５６７８９")
     # No trailing space: a PAD SPACE collation may rightly equate "1000 " with a string template id "1000".
-    return [f"{real_id}abc", f"+{real_id}", f"-{real_id}", f" {real_id}", f"{real_id}e0",
-            real_id.translate(digits), real_id.translate(wide), f"{real_id}²"]
+    return [
+        f"{real_id}abc",
+        f"+{real_id}",
+        f"-{real_id}",
+        f" {real_id}",
+        f"{real_id}e0",
+        real_id.translate(digits),
+        real_id.translate(wide),
+        f"{real_id}²",
+    ]
 
 
 def odd_ids(op: Operation, real_id: str, own: set[str]) -> st.SearchStrategy[str]:
@@ -86,10 +104,17 @@ def odd_ids(op: Operation, real_id: str, own: set[str]) -> st.SearchStrategy[str
     (none of them an id the tenant has: template ids are strings, D8)."""
     literals = literal_siblings(op.path)
     words = st.text(alphabet=ID_CHARS, min_size=1, max_size=24)
-    unicode = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs"), blacklist_characters="/\\.%?#"),
-                      min_size=1, max_size=8)
-    return st.one_of(st.sampled_from(misspellings(real_id)), st.integers(-10**9, 0).map(str), words, unicode).filter(
-        lambda text: not (text.isascii() and text.isdigit()) and text not in literals and text not in own | {real_id}
+    unicode = st.text(
+        st.characters(blacklist_categories=("Cs", "Cc", "Zs"), blacklist_characters="/\\.%?#"),
+        min_size=1,
+        max_size=8,
+    )
+    return st.one_of(
+        st.sampled_from(misspellings(real_id)), st.integers(-(10**9), 0).map(str), words, unicode
+    ).filter(
+        lambda text: (
+            not (text.isascii() and text.isdigit()) and text not in literals and text not in own | {real_id}
+        )
     )
 
 
@@ -105,13 +130,23 @@ def not_json_objects(op: Operation) -> st.SearchStrategy[bytes]:
         except ValueError:
             return True
 
-    values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
-                       st.lists(st.integers(), max_size=3), st.just(f"[{example}]").map(json.loads))
-    return st.one_of(
-        values.map(json.dumps),
-        st.integers(1, len(example) - 1).map(lambda cut: example[:cut]),
-        st.text(min_size=1, max_size=30),
-    ).filter(breaks).map(str.encode)
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=8),
+        st.lists(st.integers(), max_size=3),
+        st.just(f"[{example}]").map(json.loads),
+    )
+    return (
+        st.one_of(
+            values.map(json.dumps),
+            st.integers(1, len(example) - 1).map(lambda cut: example[:cut]),
+            st.text(min_size=1, max_size=30),
+        )
+        .filter(breaks)
+        .map(str.encode)
+    )
 
 
 def bad_bodies(op: Operation) -> st.SearchStrategy[bytes | None]:
@@ -141,7 +176,11 @@ def unknown_paths() -> st.SearchStrategy[str]:
 
 def words(max_size: int = 30) -> st.SearchStrategy[str]:
     """Printable text without leading/trailing blanks (servers may trim), within the field's length limit."""
-    return st.text(alphabet=LETTERS + string.digits + " -'.", min_size=1, max_size=max_size).map(str.strip).filter(bool)
+    return (
+        st.text(alphabet=LETTERS + string.digits + " -'.", min_size=1, max_size=max_size)
+        .map(str.strip)
+        .filter(bool)
+    )
 
 
 def phone_digits(spelled: str) -> str:
@@ -161,7 +200,9 @@ def spelled(draw, digits: str, max_length: int = 20) -> str:
     for index, digit in enumerate(digits):
         if index in cuts:
             pieces.append(draw(st.sampled_from(" -")))
-        pieces.append("(" + digit if parens and index == 2 else digit + ")" if parens and index == 4 else digit)
+        pieces.append(
+            "(" + digit if parens and index == 2 else digit + ")" if parens and index == 4 else digit
+        )
     return "".join(pieces)
 
 

@@ -40,8 +40,13 @@ class Pacer:
     ``Pacer.parse("60/m")``; the wait happens before a request that would exceed the limit.
     """
 
-    def __init__(self, calls: int, per_seconds: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        calls: int,
+        per_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if calls < 1:
             raise ValueError("a rate limit allows at least one call")
         self.calls, self.per_seconds = calls, per_seconds
@@ -149,7 +154,9 @@ class Control:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.target.client.request(method, self.target.root_url + "/__mock__" + path, **kwargs)
         if response.status_code != 200:
-            raise AssertionError(f"control call {method} {path} answered {response.status_code}: {response.text}")
+            raise AssertionError(
+                f"control call {method} {path} answered {response.status_code}: {response.text}"
+            )
         return response.json()
 
     @staticmethod
@@ -162,7 +169,9 @@ class Control:
 
     def new_tenant(self, **options: Any) -> TenantHandle:
         data = self._call("POST", "/tenants", json=options)
-        return TenantHandle(data["token"], data["tenant_id"], data["default_source_id"], data["default_status_id"])
+        return TenantHandle(
+            data["token"], data["tenant_id"], data["default_source_id"], data["default_status_id"]
+        )
 
     def new_token(self, tenant_id: int, scopes: list[str], rate_limit_per_minute: int | None = None) -> str:
         body: dict[str, Any] = {"scopes": scopes}
@@ -222,7 +231,9 @@ class Api:
         shorter than asked is the last (so no D3 meta is needed)."""
         for page in range(1, 10_000):
             response = self.get(path, params={**(params or {}), "page": page, "per_page": PAGE_SIZE})
-            assert response.status_code == 200, f"GET {path} {params or ''} page {page}: {response.status_code} {response.text}"
+            assert response.status_code == 200, (
+                f"GET {path} {params or ''} page {page}: {response.status_code} {response.text}"
+            )
             body = response.json()
             assert isinstance(body.get("data"), list), f"GET {path}: no list under data: {body}"
             yield body

@@ -18,7 +18,9 @@ from contract_tests.operations import (
 from contract_tests.strategies import bad_authorizations, bad_bodies, unknown_ids
 
 
-@pytest.mark.parametrize("op", cases([op for op in OPS if op.bodies or "{" in op.path], False, makes_path_record=False))
+@pytest.mark.parametrize(
+    "op", cases([op for op in OPS if op.bodies or "{" in op.path], False, makes_path_record=False)
+)
 def test_checks_come_in_d6_order(target, api, tenant, token_without, op):
     """With several faults at once the earliest check of D6 answers: a bad token (401) beats a missing scope,
     an unknown id and a bad body; a missing scope (403) beats an unknown id and a bad body; an unknown id (404)
@@ -29,7 +31,9 @@ def test_checks_come_in_d6_order(target, api, tenant, token_without, op):
     lacking = token_without(op.scopes[0]) if op.scopes else None
     own = own_keys(api, op) if "{id}" in op.path else set()
 
-    @given(authorization=bad_authorizations(tenant.token), content=bad_bodies(op), record_id=unknown_ids(op, own))
+    @given(
+        authorization=bad_authorizations(tenant.token), content=bad_bodies(op), record_id=unknown_ids(op, own)
+    )
     def check(authorization, content, record_id):
         path = fill(op.path, record_id) if "{" in op.path else op.path
         levels = [("UNAUTHORIZED", authorization_headers(authorization), False)]
@@ -39,7 +43,9 @@ def test_checks_come_in_d6_order(target, api, tenant, token_without, op):
             levels.append(("NOT_FOUND", {"Authorization": f"Bearer {tenant.token}"}, True))
         for code, headers, authenticated in levels:
             kwargs = body_kwargs(content)
-            response = target.request(op.method, path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+            response = target.request(
+                op.method, path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs
+            )
             expect(response, op, STATUS_OF[code], code)
             assert_error_envelope(response, code, is_comments(op), authenticated)
 

@@ -49,8 +49,23 @@ NAMED = ("sources", "statuses", "groups")
 NAMED_FIELDS = {"sources": ("name",), "statuses": ("name", "color"), "groups": ("name",)}
 CREATE_OP = {"sources": "createSource", "statuses": "createStatus", "groups": "createGroup"}
 UPDATE_OP = {"sources": "updateSource", "statuses": "updateStatus", "groups": "updateGroup"}
-CONTACT_FIELDS = ("firstname", "lastname", "phone", "email", "type", "company", "description", "city", "state",
-                  "zip", "address", "country_id", "assigned_id", "source_id", "status_id")
+CONTACT_FIELDS = (
+    "firstname",
+    "lastname",
+    "phone",
+    "email",
+    "type",
+    "company",
+    "description",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "country_id",
+    "assigned_id",
+    "source_id",
+    "status_id",
+)
 REFERENCE_FIELD = {"sources": "source_id", "statuses": "status_id"}
 
 MODEL_SETTINGS = settings(max_examples=max(1, settings.default.max_examples * 3 // 4), stateful_step_count=25)
@@ -64,12 +79,14 @@ def message(operation_id: str, field: str, rule_key: str) -> str:
 def batch_item_message(field: str, rule_key: str) -> str | None:
     """The documented message of a batch item's rule, or None where its wording is assumed (D15: presence only)."""
     schema = contract.spec().schema("ContactBatchItem")["properties"][field]
-    return None if not contract.message_documented(schema, rule_key) else schema["x-validation-messages"][rule_key]
+    return (
+        None
+        if not contract.message_documented(schema, rule_key)
+        else schema["x-validation-messages"][rule_key]
+    )
 
 
 # --- generated values -----------------------------------------------------------------------------------------
-
-
 
 
 OPTIONAL_CONTACT_FIELDS = {
@@ -98,8 +115,6 @@ def sometimes(data: st.DataObject, label: str) -> bool:
     return data.draw(st.sampled_from((False, False, False, True)), label=label)
 
 
-
-
 def folded(text: str) -> str:
     """What a lenient collation may take as equal: case, accents and runs of blanks differ (D19: which values
     clash beyond exact equality is the implementation's, so the model makes either exact clashes or none)."""
@@ -118,15 +133,22 @@ def near_phones(digits: str) -> list[str]:
     return [d for d in (digits + "7", digits[:-1], digits[:-1] + other) if 11 <= len(d) <= 14]
 
 
-
-
-def contact_fields(sources: list[int], statuses: list[int], groups: list[int], required: bool) -> st.SearchStrategy:
+def contact_fields(
+    sources: list[int], statuses: list[int], groups: list[int], required: bool
+) -> st.SearchStrategy:
     """Valid contact fields other than phone and e-mail; on update (``required`` false) each one is optional."""
-    core = {"firstname": words(), "lastname": words(), "type": TYPES,
-            "source_id": st.sampled_from(sources), "status_id": st.sampled_from(statuses)}
+    core = {
+        "firstname": words(),
+        "lastname": words(),
+        "type": TYPES,
+        "source_id": st.sampled_from(sources),
+        "status_id": st.sampled_from(statuses),
+    }
     optional: dict[str, st.SearchStrategy] = {**OPTIONAL_CONTACT_FIELDS, "is_opted_out": st.booleans()}
     if groups:  # never ``[]`` on update: an empty field is not sent there, and what that means is free (D16)
-        optional["groups"] = st.lists(st.sampled_from(groups), unique=True, min_size=int(not required), max_size=3)
+        optional["groups"] = st.lists(
+            st.sampled_from(groups), unique=True, min_size=int(not required), max_size=3
+        )
     if required:
         return st.fixed_dictionaries(core, optional=optional)
     return st.fixed_dictionaries({}, optional={**core, **optional})
@@ -150,10 +172,10 @@ def ok(response, status: int = 200) -> Any:
 def succeeded(response) -> Any:
     """A documented check only asks for success: the exact 2xx code is D5."""
     request = response.request
-    assert 200 <= response.status_code < 300, f"{request.method} {request.url}: {response.status_code} {response.text}"
+    assert 200 <= response.status_code < 300, (
+        f"{request.method} {request.url}: {response.status_code} {response.text}"
+    )
     return response.json()["data"]
-
-
 
 
 def expect_invalid(response, expected: dict[str, str]) -> None:
@@ -167,7 +189,12 @@ def expect_invalid(response, expected: dict[str, str]) -> None:
 def expect_message_under(response, field: str, text: str) -> None:
     """The documented message under ``field`` or one of its elements ``field.N`` (the dotted path is D4)."""
     details = field_errors(response)
-    found = [m for key, messages in details.items() if key == field or key.startswith(field + ".") for m in messages]
+    found = [
+        m
+        for key, messages in details.items()
+        if key == field or key.startswith(field + ".")
+        for m in messages
+    ]
     assert text in found, f"{text!r} not under {field} in {details}"
 
 
@@ -210,7 +237,9 @@ def assert_groups_loaded(contact: dict) -> None:
 class TenantRecords:
     """The model: what tenant A must hold, by collection and id, and what it ever held (plain data, no HTTP)."""
 
-    records: dict[str, dict[int, dict]] = dataclasses.field(default_factory=lambda: {c: {} for c in COLLECTIONS})
+    records: dict[str, dict[int, dict]] = dataclasses.field(
+        default_factory=lambda: {c: {} for c in COLLECTIONS}
+    )
     deleted: dict[str, set[int]] = dataclasses.field(default_factory=lambda: {c: set() for c in COLLECTIONS})
     ever: dict[str, set[int]] = dataclasses.field(default_factory=lambda: {c: set() for c in COLLECTIONS})
     # The records the tenant started with (D14's defaults and any more, D19) are read and referenced but never
@@ -296,7 +325,9 @@ class TenantModel(RuleBasedStateMachine):
 
     def foreign_contacts(self) -> list[int]:
         """Ids that are not tenant A's contacts: its deleted ones (D8: never reused) and tenant B's."""
-        return sorted((self.model.deleted["contacts"] | {self.b_contact["id"]}) - set(self.model.records["contacts"]))
+        return sorted(
+            (self.model.deleted["contacts"] | {self.b_contact["id"]}) - set(self.model.records["contacts"])
+        )
 
     def draw_named_body(self, data: st.DataObject, collection: str) -> dict:
         """A name already in use (a clash, or the record's own) or a fresh one; statuses maybe with a colour."""
@@ -310,16 +341,18 @@ class TenantModel(RuleBasedStateMachine):
                 body["color"] = color
         return body
 
-
     def draw_phone(self, data: st.DataObject, often: bool = False) -> str:
         """A fresh number, one already used, or a near miss of a used one (one digit more, less or changed: no
         clash), spelled in any D9 way."""
         used = sorted({c["phone"] for c in self.model.records["contacts"].values() if c["phone"]})
-        reuse = bool(used) and (data.draw(st.booleans(), label="reuse a phone") if often
-                                else sometimes(data, "reuse a phone"))
+        reuse = bool(used) and (
+            data.draw(st.booleans(), label="reuse a phone") if often else sometimes(data, "reuse a phone")
+        )
         if reuse:
             digits = data.draw(st.sampled_from(used), label="phone digits")
-        elif (near := [n for u in used for n in near_phones(u) if n not in used]) and sometimes(data, "near miss"):
+        elif (near := [n for u in used for n in near_phones(u) if n not in used]) and sometimes(
+            data, "near miss"
+        ):
             digits = data.draw(st.sampled_from(near), label="near phone")
         else:
             digits = data.draw(PHONE_DIGITS, label="phone digits")
@@ -332,18 +365,20 @@ class TenantModel(RuleBasedStateMachine):
             return data.draw(st.sampled_from(used), label="email")
         return self.model.fresh(set(used), data.draw(EMAILS, label="email"))
 
-
     def draw_contact_ids(self, data: st.DataObject) -> list[int]:
         """Distinct ids for a membership change: A's contacts, sometimes with ids that are not A's."""
         known: list[int] = []
         if self.model.records["contacts"]:
-            known = data.draw(st.lists(st.sampled_from(self.model.ids("contacts")), unique=True, min_size=1, max_size=4),
-                              label="known")
+            known = data.draw(
+                st.lists(st.sampled_from(self.model.ids("contacts")), unique=True, min_size=1, max_size=4),
+                label="known",
+            )
         foreign = self.foreign_contacts()
         strangers: list[int] = []
         if foreign and (not known or sometimes(data, "add strangers")):
-            strangers = data.draw(st.lists(st.sampled_from(foreign), unique=True, min_size=1, max_size=2),
-                                  label="strangers")
+            strangers = data.draw(
+                st.lists(st.sampled_from(foreign), unique=True, min_size=1, max_size=2), label="strangers"
+            )
         return data.draw(st.permutations(known + strangers), label="contact_ids")
 
     @initialize(data=st.data())
@@ -397,8 +432,16 @@ class TenantModel(RuleBasedStateMachine):
     def delete_named(self, data: st.DataObject) -> None:
         collection = data.draw(st.sampled_from([c for c in NAMED if self.model.own[c]]), label="collection")
         field = REFERENCE_FIELD.get(collection)
-        in_use = sorted({c[field] for c in self.model.records["contacts"].values()} & self.model.own[collection]) if field else []
-        pool = in_use if in_use and data.draw(st.booleans(), label="one in use") else self.model.owned(collection)
+        in_use = (
+            sorted({c[field] for c in self.model.records["contacts"].values()} & self.model.own[collection])
+            if field
+            else []
+        )
+        pool = (
+            in_use
+            if in_use and data.draw(st.booleans(), label="one in use")
+            else self.model.owned(collection)
+        )
         record_id = data.draw(st.sampled_from(pool), label="id")
         response = self.a.delete(f"/{collection}/{record_id}")
         if field and any(c[field] == record_id for c in self.model.records["contacts"].values()):
@@ -413,13 +456,19 @@ class TenantModel(RuleBasedStateMachine):
     def references(self, data: st.DataObject, collection: str) -> list[int]:
         """The ids a new contact may use: often only the model's own, so their deletes meet contacts (D13)."""
         own = self.model.owned(collection)
-        return own if own and data.draw(st.booleans(), label=f"own {collection}") else self.model.ids(collection)
+        return (
+            own if own and data.draw(st.booleans(), label=f"own {collection}") else self.model.ids(collection)
+        )
 
     @precondition(lambda self: self.model.records["sources"] and self.model.records["statuses"])
     @rule(data=st.data())
     def create_contact(self, data: st.DataObject) -> None:
-        fields = contact_fields(self.references(data, "sources"), self.references(data, "statuses"),
-                                self.model.ids("groups"), required=True)
+        fields = contact_fields(
+            self.references(data, "sources"),
+            self.references(data, "statuses"),
+            self.model.ids("groups"),
+            required=True,
+        )
         body = data.draw(fields, label="fields")
         body["phone"] = self.draw_phone(data)
         if data.draw(st.booleans(), label="with email"):
@@ -438,7 +487,9 @@ class TenantModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def update_contact(self, data: st.DataObject) -> None:
         contact_id = data.draw(st.sampled_from(self.model.ids("contacts")), label="id")
-        fields = contact_fields(self.model.ids("sources"), self.model.ids("statuses"), self.model.ids("groups"), required=False)
+        fields = contact_fields(
+            self.model.ids("sources"), self.model.ids("statuses"), self.model.ids("groups"), required=False
+        )
         body = data.draw(fields, label="fields")
         if data.draw(st.booleans(), label="change phone"):
             body["phone"] = self.draw_phone(data)
@@ -479,25 +530,36 @@ class TenantModel(RuleBasedStateMachine):
             while phone_digits(phone) in {phone_digits(i["phone"]) for i in items[:index]}:
                 phone = data.draw(PHONE_DIGITS, label="another phone")
             item["phone"] = phone
-            if data.draw(st.booleans(), label="with email"):  # fresh: e-mail clashes are checked on single create
+            if data.draw(
+                st.booleans(), label="with email"
+            ):  # fresh: e-mail clashes are checked on single create
                 item["email"] = self.model.fresh(emails, data.draw(EMAILS, label="email"))
                 emails.add(item["email"])
-        options = data.draw(st.fixed_dictionaries(
-            {}, optional={"continue_on_error": st.booleans(), "skip_duplicates": st.booleans()}), label="options")
+        options = data.draw(
+            st.fixed_dictionaries(
+                {}, optional={"continue_on_error": st.booleans(), "skip_duplicates": st.booleans()}
+            ),
+            label="options",
+        )
         for index, item in enumerate(items):
             if phone_digits(item["phone"]) in seen:
                 (skipped if options.get("skip_duplicates", False) else failed).append(index)
             else:
                 created.append(index)
-        body = {"contacts": items} if not options and data.draw(st.booleans(), label="no options") \
+        body = (
+            {"contacts": items}
+            if not options and data.draw(st.booleans(), label="no options")
             else {"contacts": items, "options": options}
+        )
         response = self.a.post("/contacts/batch", json=body)
         if failed and options.get("continue_on_error", True) is False:
             self.batch_stopped(response, items, created, failed[0])
             return
         result = ok(response)
-        same(result["summary"], {"total": len(items), "created": len(created), "skipped": len(skipped),
-                                 "failed": len(failed)})
+        same(
+            result["summary"],
+            {"total": len(items), "created": len(created), "skipped": len(skipped), "failed": len(failed)},
+        )
         assert sorted(entry["index"] for entry in result["skipped"]) == skipped, result["skipped"]
         # Each entry's fields were cut off in the docs ("i..."): only the number of failed entries is documented.
         assert len(result["errors"]) == len(failed), result["errors"]
@@ -543,7 +605,11 @@ class TenantModel(RuleBasedStateMachine):
 
     # --- membership ----------------------------------------------------------------------------------------------
 
-    @precondition(lambda self: self.model.records["groups"] and (self.model.records["contacts"] or self.foreign_contacts()))
+    @precondition(
+        lambda self: (
+            self.model.records["groups"] and (self.model.records["contacts"] or self.foreign_contacts())
+        )
+    )
     @rule(data=st.data())
     def add_to_group(self, data: st.DataObject) -> None:
         group_id = data.draw(st.sampled_from(self.model.ids("groups")), label="group")
@@ -557,10 +623,15 @@ class TenantModel(RuleBasedStateMachine):
         newcomers = set(ids) - self.model.members(group_id)
         same(ok(response), {"group_id": group_id, "contacts_added": len(newcomers)})
         for contact_id in newcomers:
-            self.model.records["contacts"][contact_id]["group_id"] = sorted([*self.model.records["contacts"][contact_id]["group_id"],
-                                                                     group_id])
+            self.model.records["contacts"][contact_id]["group_id"] = sorted(
+                [*self.model.records["contacts"][contact_id]["group_id"], group_id]
+            )
 
-    @precondition(lambda self: self.model.records["groups"] and (self.model.records["contacts"] or self.foreign_contacts()))
+    @precondition(
+        lambda self: (
+            self.model.records["groups"] and (self.model.records["contacts"] or self.foreign_contacts())
+        )
+    )
     @rule(data=st.data())
     def remove_from_group(self, data: st.DataObject) -> None:
         group_id = data.draw(st.sampled_from(self.model.ids("groups")), label="group")
@@ -576,7 +647,9 @@ class TenantModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def touch_deleted(self, data: st.DataObject) -> None:
         """A deleted record stays gone for every operation on it (D8, D13)."""
-        collection = data.draw(st.sampled_from([c for c in COLLECTIONS if self.model.deleted[c]]), label="collection")
+        collection = data.draw(
+            st.sampled_from([c for c in COLLECTIONS if self.model.deleted[c]]), label="collection"
+        )
         record_id = data.draw(st.sampled_from(sorted(self.model.deleted[collection])), label="id")
         body = {"firstname": "Ghost"} if collection == "contacts" else {"name": f"Ghost {record_id}"}
         assert self.a.patch(f"/{collection}/{record_id}", json=body).status_code == 404
@@ -592,33 +665,50 @@ class TenantModel(RuleBasedStateMachine):
     def other_tenant_sees_nothing(self) -> None:
         for collection in COLLECTIONS:
             listed, total = list_all(self.b, collection)
-            assert {item["id"] for item in listed} == self.b_ids[collection] and total == len(self.b_ids[collection])
+            assert {item["id"] for item in listed} == self.b_ids[collection] and total == len(
+                self.b_ids[collection]
+            )
             for record_id in self.a_only(collection):
                 assert self.b.get(f"/{collection}/{record_id}").status_code == 404, (collection, record_id)
 
     @rule(data=st.data())
     def other_tenant_cannot_use_a_records(self, data: st.DataObject) -> None:
-        probes = [p for p, collection in (("source", "sources"), ("status", "statuses"), ("members", "contacts"),
-                                          ("batch_delete", "contacts"), ("write", "groups"), ("write", "contacts"))
-                  if self.a_only(collection)]
+        probes = [
+            p
+            for p, collection in (
+                ("source", "sources"),
+                ("status", "statuses"),
+                ("members", "contacts"),
+                ("batch_delete", "contacts"),
+                ("write", "groups"),
+                ("write", "contacts"),
+            )
+            if self.a_only(collection)
+        ]
         if not probes:
             return
         probe = data.draw(st.sampled_from(probes), label="probe")
         if probe in ("source", "status"):
             self.b_create_contact_with_a_reference(data, probe)
         elif probe == "members":
-            ids = data.draw(st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True))
+            ids = data.draw(
+                st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True)
+            )
             response = self.b.post(f"/groups/{self.b_group}/contacts", json={"contact_ids": ids})
             text = message("addGroupContacts", "contact_ids", "exists")
             expect_invalid(response, {f"contact_ids.{index}": text for index in range(len(ids))})
         elif probe == "batch_delete":
-            ids = data.draw(st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True))
+            ids = data.draw(
+                st.lists(st.sampled_from(self.a_only("contacts")), min_size=1, max_size=3, unique=True)
+            )
             summary = ok(self.b.request("DELETE", "/contacts/batch", json={"ids": ids}))["summary"]
             same(summary, {"total": len(ids), "deleted": 0, "failed": len(ids)})
         else:
             collection = data.draw(st.sampled_from([c for c in ("groups", "contacts") if self.a_only(c)]))
             record_id = data.draw(st.sampled_from(self.a_only(collection)), label="id")
-            body = {"firstname": "Intruder"} if collection == "contacts" else {"name": f"Intruder {record_id}"}
+            body = (
+                {"firstname": "Intruder"} if collection == "contacts" else {"name": f"Intruder {record_id}"}
+            )
             assert self.b.patch(f"/{collection}/{record_id}", json=body).status_code == 404
             assert self.b.delete(f"/{collection}/{record_id}").status_code == 404
 
@@ -626,11 +716,18 @@ class TenantModel(RuleBasedStateMachine):
         """B's create naming A's source (or status) is refused with the documented message; B's contacts stay."""
         collection = "sources" if probe == "source" else "statuses"
         field = REFERENCE_FIELD[collection]
-        body = {"firstname": "Eve", "lastname": "Other", "type": "lead",
-                "source_id": self.b_contact["source_id"], "status_id": self.b_contact["status_id"],
-                "phone": data.draw(PHONE_DIGITS.filter(lambda d: d != self.b_contact["phone"]), label="phone")}
+        body = {
+            "firstname": "Eve",
+            "lastname": "Other",
+            "type": "lead",
+            "source_id": self.b_contact["source_id"],
+            "status_id": self.b_contact["status_id"],
+            "phone": data.draw(PHONE_DIGITS.filter(lambda d: d != self.b_contact["phone"]), label="phone"),
+        }
         body[field] = data.draw(st.sampled_from(self.a_only(collection)), label="foreign id")
-        expect_invalid(self.b.post("/contacts", json=body), {field: message("createContact", field, "exists")})
+        expect_invalid(
+            self.b.post("/contacts", json=body), {field: message("createContact", field, "exists")}
+        )
 
     # --- invariants ------------------------------------------------------------------------------------------------
 
@@ -638,8 +735,14 @@ class TenantModel(RuleBasedStateMachine):
     def tenant_holds_the_model(self) -> None:
         for collection in COLLECTIONS:
             listed, total = list_all(self.a, collection)
-            assert total == len(self.model.records[collection]), (collection, total, len(self.model.records[collection]))
-            assert {item["id"]: view(collection, item) for item in listed} == self.model.records[collection], collection
+            assert total == len(self.model.records[collection]), (
+                collection,
+                total,
+                len(self.model.records[collection]),
+            )
+            assert {item["id"]: view(collection, item) for item in listed} == self.model.records[
+                collection
+            ], collection
             for record_id, expected in self.model.records[collection].items():
                 assert view(collection, ok(self.a.get(f"/{collection}/{record_id}"))) == expected
             for record_id in self.model.deleted[collection]:
@@ -696,7 +799,9 @@ def test_taken_name_gets_the_documented_message(api: Api, collection: str) -> No
         first = succeeded(api.post(f"/{collection}", json={"name": name}))
         expect_message_under(api.post(f"/{collection}", json={"name": name}), "name", create_text)
         second = succeeded(api.post(f"/{collection}", json={"name": f"{name} bis"}))
-        expect_message_under(api.patch(f"/{collection}/{second['id']}", json={"name": name}), "name", update_text)
+        expect_message_under(
+            api.patch(f"/{collection}/{second['id']}", json={"name": name}), "name", update_text
+        )
         assert succeeded(api.patch(f"/{collection}/{first['id']}", json={"name": name}))["name"] == name
 
     check()
@@ -713,8 +818,17 @@ def test_taken_phone_or_email_gets_the_documented_message(api: Api, refs: tuple[
         owner = new_contact(api, refs, email=unique_email())
         taken = {"phone": owner["phone"], "email": owner["email"]}
         body = {"phone": records.unique_phone(), "email": unique_email()} | {f: taken[f] for f in clash}
-        created = api.post("/contacts", json={"firstname": "Bob", "lastname": "Clash", "type": "guest",
-                                              "source_id": refs[0], "status_id": refs[1], **body})
+        created = api.post(
+            "/contacts",
+            json={
+                "firstname": "Bob",
+                "lastname": "Clash",
+                "type": "guest",
+                "source_id": refs[0],
+                "status_id": refs[1],
+                **body,
+            },
+        )
         for field in clash:
             expect_message_under(created, field, message("createContact", field, "unique"))
         other = new_contact(api, refs)
@@ -728,7 +842,9 @@ def test_taken_phone_or_email_gets_the_documented_message(api: Api, refs: tuple[
 
 
 @pytest.mark.documented
-def test_group_membership_counts_only_real_changes(api: Api, tenant: TenantHandle, refs: tuple[int, int]) -> None:
+def test_group_membership_counts_only_real_changes(
+    api: Api, tenant: TenantHandle, refs: tuple[int, int]
+) -> None:
     """Add/Remove Contacts to/from Group (documented): ``contacts_added`` leaves out contacts already in the group,
     ``contacts_removed`` leaves out non-members and unknown ids; members carry the group in ``group_id``; one id
     that is not the tenant's contact fails Add with "One or more contact IDs do not exist"."""
@@ -737,8 +853,12 @@ def test_group_membership_counts_only_real_changes(api: Api, tenant: TenantHandl
     succeeded(api.request("DELETE", "/contacts/batch", json={"ids": [gone]}))
     some = st.lists(st.sampled_from(contacts), min_size=1, unique=True)
 
-    @given(first=some, second=some, leaving=st.lists(st.sampled_from([*contacts, gone]), min_size=1, unique=True),
-           at=st.integers(0, 4))
+    @given(
+        first=some,
+        second=some,
+        leaving=st.lists(st.sampled_from([*contacts, gone]), min_size=1, unique=True),
+        at=st.integers(0, 4),
+    )
     def check(first: list[int], second: list[int], leaving: list[int], at: int) -> None:
         group_id = records.group(api)["id"]
         path = f"/groups/{group_id}/contacts"
@@ -752,8 +872,11 @@ def test_group_membership_counts_only_real_changes(api: Api, tenant: TenantHandl
         removed = succeeded(api.request("DELETE", path, json={"contact_ids": leaving}))
         assert (removed["group_id"], removed["contacts_removed"]) == (group_id, len(set(leaving) & members))
         with_unknown = [*first[:at], gone, *first[at:]]
-        expect_message_under(api.post(path, json={"contact_ids": with_unknown}), "contact_ids",
-                             message("addGroupContacts", "contact_ids", "exists"))
+        expect_message_under(
+            api.post(path, json={"contact_ids": with_unknown}),
+            "contact_ids",
+            message("addGroupContacts", "contact_ids", "exists"),
+        )
 
     check()
 
@@ -766,7 +889,9 @@ def test_batch_delete_counts_unknown_ids_as_failed(api: Api, refs: tuple[int, in
     @given(count=st.integers(1, 4), data=st.data())
     def check(count: int, data: st.DataObject) -> None:
         ids = [new_contact(api, refs)["id"] for _ in range(count)]
-        early = data.draw(st.lists(st.sampled_from(ids), unique=True, max_size=count - 1), label="deleted first")
+        early = data.draw(
+            st.lists(st.sampled_from(ids), unique=True, max_size=count - 1), label="deleted first"
+        )
         if early:
             summary = succeeded(api.request("DELETE", "/contacts/batch", json={"ids": early}))["summary"]
             same(summary, {"total": len(early), "deleted": len(early), "failed": 0})
@@ -784,18 +909,36 @@ def test_update_contact_changes_only_the_fields_sent(api: Api, refs: tuple[int, 
     """Update Contact (documented): only the fields sent change; ``groups``, when sent, replaces the membership,
     and left out keeps it."""
     groups = [records.group(api)["id"] for _ in range(3)]
-    changes = st.fixed_dictionaries({}, optional={
-        "firstname": words(), "lastname": words(), "type": TYPES, "email": st.builds(unique_email),
-        "phone": st.builds(records.unique_phone),
-        "groups": st.lists(st.sampled_from(groups), unique=True, min_size=1),  # ``[]`` is empty (D16): free
-        **OPTIONAL_CONTACT_FIELDS,
-    }).filter(bool)
+    changes = st.fixed_dictionaries(
+        {},
+        optional={
+            "firstname": words(),
+            "lastname": words(),
+            "type": TYPES,
+            "email": st.builds(unique_email),
+            "phone": st.builds(records.unique_phone),
+            "groups": st.lists(
+                st.sampled_from(groups), unique=True, min_size=1
+            ),  # ``[]`` is empty (D16): free
+            **OPTIONAL_CONTACT_FIELDS,
+        },
+    ).filter(bool)
 
     @given(change=changes)
     def check(change: dict) -> None:
-        before = new_contact(api, refs, email=unique_email(), company="Analytical Engines", city="London",
-                             state="Greater London", zip="NW1", address="12 St James's Square",
-                             description="First programmer", country_id=44, groups=groups[:1])
+        before = new_contact(
+            api,
+            refs,
+            email=unique_email(),
+            company="Analytical Engines",
+            city="London",
+            state="Greater London",
+            zip="NW1",
+            address="12 St James's Square",
+            description="First programmer",
+            country_id=44,
+            groups=groups[:1],
+        )
         after_update = succeeded(api.patch(f"/contacts/{before['id']}", json=change))
         after = succeeded(api.get(f"/contacts/{before['id']}"))
         for name in CONTACT_FIELDS:
@@ -833,7 +976,9 @@ def test_deleting_a_group_leaves_its_contacts(api: Api, tenant: TenantHandle) ->
     @given(members=st.integers(1, 3), via_add=st.booleans())
     def check(members: int, via_add: bool) -> None:
         doomed = records.group(api)["id"]
-        contacts = [new_contact(api, refs, groups=[kept] if via_add else [doomed, kept])["id"] for _ in range(members)]
+        contacts = [
+            new_contact(api, refs, groups=[kept] if via_add else [doomed, kept])["id"] for _ in range(members)
+        ]
         if via_add:
             succeeded(api.post(f"/groups/{doomed}/contacts", json={"contact_ids": contacts}))
         assert ok(api.delete(f"/groups/{doomed}")) is None

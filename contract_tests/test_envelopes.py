@@ -25,13 +25,19 @@ from contract_tests.operations import (
 from contract_tests.target import Api, TenantHandle
 
 
-def provoked_errors(target, api: Api, tenant: TenantHandle, token_without, op: Operation) -> Iterator[tuple[str, httpx.Response, bool]]:
+def provoked_errors(
+    target, api: Api, tenant: TenantHandle, token_without, op: Operation
+) -> Iterator[tuple[str, httpx.Response, bool]]:
     """(expected code, answer, authenticated?) for each error the operation can cheaply be driven into."""
     path, body = existing_request(api, tenant, op)
     yield "UNAUTHORIZED", target.request(op.method, path, json=body), False
     yield "UNAUTHORIZED", target.request(op.method, path, token="unknown-" + tenant.token, json=body), False
     if op.scopes:
-        yield "INSUFFICIENT_SCOPE", api.request(op.method, path, json=body, token=token_without(op.scopes[0])), True
+        yield (
+            "INSUFFICIENT_SCOPE",
+            api.request(op.method, path, json=body, token=token_without(op.scopes[0])),
+            True,
+        )
     if "{" in op.path:
         unknown = unknown_mobile() if "{mobile}" in op.path else next_unknown_id(own_keys(api, op))
         yield "NOT_FOUND", api.request(op.method, fill(op.path, unknown), json=body), True

@@ -29,7 +29,14 @@ from contract_tests.strategies import padded, spelled
 from contract_tests.target import Api
 
 SPEC = contract.spec()
-SENDERS = ("sendTextMessage", "sendTemplateMessage", "sendMediaMessage", "sendInteractiveMessage", "sendOtp", "resendOtp")
+SENDERS = (
+    "sendTextMessage",
+    "sendTemplateMessage",
+    "sendMediaMessage",
+    "sendInteractiveMessage",
+    "sendOtp",
+    "resendOtp",
+)
 MEDIA = SPEC.operation("sendMediaMessage")
 MEDIA_RULES: dict[str, dict] = MEDIA.ext("media-rules")
 ALL_EXTENSIONS = sorted({ext for rule in MEDIA_RULES.values() for ext in rule["extensions"]})
@@ -44,7 +51,12 @@ def error_entry(op_id: str, status: int, code: str, when: str = "") -> dict | No
     """The ``x-error-codes`` entry of ``op_id`` for (status, code) whose ``when`` mentions ``when``."""
     response = SPEC.operation(op_id).raw["responses"].get(str(status), {})
     return next(
-        (e for e in response.get("x-error-codes", ()) if e["code"] == code and when.lower() in e["when"].lower()), None
+        (
+            e
+            for e in response.get("x-error-codes", ())
+            if e["code"] == code and when.lower() in e["when"].lower()
+        ),
+        None,
     )
 
 
@@ -58,12 +70,22 @@ def tiered(op_id: str, entry: dict | None, *values: Any) -> list:
     if tier == "mock":
         return []
     label = "-".join([op_id, *map(str, values)])
-    strict = pytest.param(op_id, *values, True, id=f"{label}-D4", marks=[*contract.tier_marks("decided"),
-                                                                          pytest.mark.operation(op_id)])
+    strict = pytest.param(
+        op_id,
+        *values,
+        True,
+        id=f"{label}-D4",
+        marks=[*contract.tier_marks("decided"), pytest.mark.operation(op_id)],
+    )
     if tier == "decided":
         return [strict]
-    loose = pytest.param(op_id, *values, False, id=label, marks=[*contract.tier_marks("documented"),
-                                                                pytest.mark.operation(op_id)])
+    loose = pytest.param(
+        op_id,
+        *values,
+        False,
+        id=label,
+        marks=[*contract.tier_marks("documented"), pytest.mark.operation(op_id)],
+    )
     return [loose, strict]
 
 
@@ -92,29 +114,18 @@ def phone_limit(op_id: str) -> int:
 # --- answers -----------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 # --- requests ---------------------------------------------------------------------------------
-
-
 
 
 def office_open(part: str) -> bytes:
     """A minimal Office Open XML package (docx, xlsx, pptx) whose content says what it is."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns='
-                         '"http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns='
+            '"http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         archive.writestr(f"{part}/document.xml", "<document/>")
     return buffer.getvalue()
 
@@ -127,8 +138,12 @@ SIGNATURES: dict[str, bytes] = {
     "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89",
     "webp": b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00",
     "pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
-    "doc": OLE, "xls": OLE, "ppt": OLE,
-    "docx": office_open("word"), "xlsx": office_open("xl"), "pptx": office_open("ppt"),
+    "doc": OLE,
+    "xls": OLE,
+    "ppt": OLE,
+    "docx": office_open("word"),
+    "xlsx": office_open("xl"),
+    "pptx": office_open("ppt"),
     "txt": b"contract suite\n",
     "csv": b"name,phone\ncontract,919999999999\n",
     "mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(8),
@@ -150,8 +165,12 @@ def upload(extension: str) -> tuple[str, bytes]:
 
 def dynamic_buttons(template: dict) -> int:
     """How many buttons of ``template`` take a URL parameter (``{{1}}`` in their URL), from ``components``."""
-    buttons = [b for c in template.get("components") or () if str(c.get("type", "")).upper() == "BUTTONS"
-               for b in c.get("buttons") or ()]
+    buttons = [
+        b
+        for c in template.get("components") or ()
+        if str(c.get("type", "")).upper() == "BUTTONS"
+        for b in c.get("buttons") or ()
+    ]
     return sum("{{" in str(b.get("url", "")) for b in buttons[:3])
 
 
@@ -168,15 +187,27 @@ def template_fields(template: dict) -> dict[str, str]:
     return fields
 
 
-TEMPLATE_FIELDS = {"template_name", "language", "category", "status", "body_params_count", "header_data_format",
-                   "header_params_count", "components"}
+TEMPLATE_FIELDS = {
+    "template_name",
+    "language",
+    "category",
+    "status",
+    "body_params_count",
+    "header_data_format",
+    "header_params_count",
+    "components",
+}
 
 
 def sendable(template: dict) -> bool:
     """Whether Send Template can fill ``template`` without an OTP: APPROVED, not AUTHENTICATION (those need an
     OTP of their own), and no more parameters than its documented fields (``header_field_1``, ``field_1..10``)."""
-    return (template["status"] == "APPROVED" and template["category"] != "AUTHENTICATION"
-            and template["body_params_count"] <= 10 and (template.get("header_params_count") or 0) <= 1)
+    return (
+        template["status"] == "APPROVED"
+        and template["category"] != "AUTHENTICATION"
+        and template["body_params_count"] <= 10
+        and (template.get("header_params_count") or 0) <= 1
+    )
 
 
 class Sender:
@@ -218,7 +249,11 @@ class Sender:
             return {"media_type": "image", "media_file": upload("jpg")}
         if op_id == "sendTemplateMessage":
             template = self.approved_template
-            return {"template_name": template["template_name"], "language": template["language"], **template_fields(template)}
+            return {
+                "template_name": template["template_name"],
+                "language": template["language"],
+                **template_fields(template),
+            }
         code = {"code": "123456"} if op_id == "sendOtp" else {}
         return {**self.otp_fields, **code}
 
@@ -229,7 +264,9 @@ class Sender:
         if op_id == "sendMediaMessage":
             # The documented body is multipart/form-data; its fields are text by nature.
             files = {"media_file": body.pop("media_file")} if "media_file" in body else None
-            return self.api.request(op.method, op.path, data={k: str(v) for k, v in body.items()}, files=files)
+            return self.api.request(
+                op.method, op.path, data={k: str(v) for k, v in body.items()}, files=files
+            )
         return self.api.request(op.method, op.path, json=body)
 
 
@@ -245,6 +282,7 @@ def control_sender(control, **options: Any) -> Sender:
 
 
 # --- templates that cannot be sent ---------------------------------------------------------------
+
 
 def of_kind(params: list, kind: str) -> list:
     return [pytest.param(p.values[0], kind, p.values[-1], id=f"{p.id}-{kind}", marks=p.marks) for p in params]
@@ -263,8 +301,11 @@ def refused_templates(sender: Sender, kind: str) -> st.SearchStrategy[dict]:
     A name that also has an APPROVED template (of the right category), in any language, is never used: whether
     the language takes part in the lookup is not fixed (D19).
     """
-    usable = {t["template_name"] for t in sender.templates if t["status"] == "APPROVED"
-              and (kind != "wrong_category" or t["category"] == "AUTHENTICATION")}
+    usable = {
+        t["template_name"]
+        for t in sender.templates
+        if t["status"] == "APPROVED" and (kind != "wrong_category" or t["category"] == "AUTHENTICATION")
+    }
     if kind == "unknown":
         names = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=40)
         known = {t["template_name"] for t in sender.templates}
@@ -272,7 +313,9 @@ def refused_templates(sender: Sender, kind: str) -> st.SearchStrategy[dict]:
     if kind == "not_approved":
         found = [t for t in sender.templates if t["status"] != "APPROVED"]
     else:
-        found = [t for t in sender.templates if t["status"] == "APPROVED" and t["category"] != "AUTHENTICATION"]
+        found = [
+            t for t in sender.templates if t["status"] == "APPROVED" and t["category"] != "AUTHENTICATION"
+        ]
     found = [t for t in found if t["template_name"] not in usable]
     if not found:
         pytest.skip(f"the tenant lists no {kind.replace('_', ' ')} template")
@@ -371,7 +414,9 @@ def test_opted_out_contacts_are_refused(api, tenant, needs_control, sender, op_i
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize(("op_id", "strict"), senders_with(404, "NOT_FOUND", when="contact", needs_field="contact_id"))
+@pytest.mark.parametrize(
+    ("op_id", "strict"), senders_with(404, "NOT_FOUND", when="contact", needs_field="contact_id")
+)
 def test_missing_contact_id_is_not_found(api, sender, op_id, strict):
     """A ``contact_id`` naming no contact of the tenant is a 404 NOT_FOUND.
 
@@ -405,7 +450,9 @@ def test_uploads_need_an_extension_allowed_for_their_media_type(sender, op_id, s
 
     @given(media_type=st.sampled_from(sorted(MEDIA_RULES)), extension=extensions)
     def check(media_type, extension):
-        response = sender.send(op_id, records.unique_phone(), media_type=media_type, media_file=upload(extension))
+        response = sender.send(
+            op_id, records.unique_phone(), media_type=media_type, media_file=upload(extension)
+        )
         if extension in MEDIA_RULES[media_type]["extensions"]:
             assert response.status_code == 200, describe(response)
         elif strict:
@@ -481,9 +528,13 @@ def test_button_limits_report_every_broken_path(sender):
     @given(titles=labels(around(MAX_BUTTONS), MAX_BUTTON_TITLE))
     def check(titles):
         buttons = [{"id": f"b{i}", "title": title} for i, title in enumerate(titles)]
-        expected = {f"buttons.{i}.title" for i, title in enumerate(titles) if over(MAX_BUTTON_TITLE, len(title))}
+        expected = {
+            f"buttons.{i}.title" for i, title in enumerate(titles) if over(MAX_BUTTON_TITLE, len(title))
+        }
         expected |= {"buttons"} if over(MAX_BUTTONS, len(buttons)) else set()
-        expect_field_paths(sender.send("sendInteractiveMessage", records.unique_phone(), buttons=buttons), expected)
+        expect_field_paths(
+            sender.send("sendInteractiveMessage", records.unique_phone(), buttons=buttons), expected
+        )
 
     check()
 
@@ -501,7 +552,7 @@ def list_menus(draw) -> list[list[str]]:
         sizes[index] = min(sizes[index] + 1, 3)
     titles = draw(labels(st.just(sum(sizes)), MAX_ROW_TITLE))
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
-    return [titles[start:start + size] for start, size in zip(starts, sizes, strict=True)]
+    return [titles[start : start + size] for start, size in zip(starts, sizes, strict=True)]
 
 
 @pytest.mark.assumed
@@ -522,13 +573,18 @@ def test_list_limits_report_every_broken_path(sender):
             "buttons": None,
             "list_button_text": button_text[0],
             "sections": [
-                {"title": f"Section {i}", "rows": [{"id": f"r{i}-{j}", "title": t} for j, t in enumerate(titles)]}
+                {
+                    "title": f"Section {i}",
+                    "rows": [{"id": f"r{i}-{j}", "title": t} for j, t in enumerate(titles)],
+                }
                 for i, titles in enumerate(rows)
             ],
         }
         expected = {
             f"sections.{i}.rows.{j}.title"
-            for i, titles in enumerate(rows) for j, t in enumerate(titles) if over(MAX_ROW_TITLE, len(t))
+            for i, titles in enumerate(rows)
+            for j, t in enumerate(titles)
+            if over(MAX_ROW_TITLE, len(t))
         }
         expected |= {"sections"} if over(MAX_SECTIONS, len(rows)) else set()
         expected |= {"list_button_text"} if over(MAX_LIST_BUTTON_TEXT, len(button_text[0])) else set()
@@ -546,7 +602,9 @@ KINDS = ("sendTextMessage", "sendTemplateMessage", "sendMediaMessage", "sendInte
 STATUS_ANSWERS = ("sendTextMessage", "sendMediaMessage", "sendInteractiveMessage")
 # Digits-only phones every send takes: as short as Send Text and Send Media allow, as long as Send Media allows.
 PHONE_LENGTHS = (
-    SPEC.operation("sendTextMessage").body_fields["phone"].schema["minLength"], 12, phone_limit(MEDIA.operation_id)
+    SPEC.operation("sendTextMessage").body_fields["phone"].schema["minLength"],
+    12,
+    phone_limit(MEDIA.operation_id),
 )
 SENDS = st.tuples(st.sampled_from(KINDS), st.sampled_from(PHONE_LENGTHS))
 
@@ -643,7 +701,9 @@ def test_get_message_finds_each_sent_message(api, sender):
 
 
 @pytest.mark.sends
-@pytest.mark.parametrize(("op_id", "strict"), senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="conversation"))
+@pytest.mark.parametrize(
+    ("op_id", "strict"), senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="conversation")
+)
 def test_conversation_limit_is_enforced(needs_control, op_id, strict):
     """With the plan's monthly conversations used up, a send to a new number is a 403 FEATURE_LIMIT_EXCEEDED;
     strictly with details {feature: conversations, current, maximum} (D4).
@@ -703,7 +763,10 @@ def test_unconfigured_whatsapp_refuses_sends(needs_control, op_id, strict):
 
 
 def template_set(api: Api) -> set[tuple]:
-    return {(t["template_id"], t["template_name"], t["language"], t["category"], t["status"]) for t in api.list_all("/templates")}
+    return {
+        (t["template_id"], t["template_name"], t["language"], t["category"], t["status"])
+        for t in api.list_all("/templates")
+    }
 
 
 @pytest.mark.assumed

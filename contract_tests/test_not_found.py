@@ -81,7 +81,9 @@ def test_non_numeric_or_non_positive_id_is_404(api, tenant, op):
     check()
 
 
-def foreign_path(api: Api, tenant: TenantHandle, other_api: Api, other: TenantHandle, op: Operation) -> str | None:
+def foreign_path(
+    api: Api, tenant: TenantHandle, other_api: Api, other: TenantHandle, op: Operation
+) -> str | None:
     """A path naming a record of the other tenant whose id our tenant does not have, or None.
 
     Ours is made first, theirs right after: where ids are shared across tenants, theirs is then the id next to
@@ -90,8 +92,9 @@ def foreign_path(api: Api, tenant: TenantHandle, other_api: Api, other: TenantHa
     if "{mobile}" in op.path:
         return records.path_for(other_api, other, op.path)
     if collection_of(op) == "/templates":
-        theirs = sorted({str(item["template_id"]) for item in other_api.list_all("/templates")}
-                        - own_keys(api, op))
+        theirs = sorted(
+            {str(item["template_id"]) for item in other_api.list_all("/templates")} - own_keys(api, op)
+        )
         return fill(op.path, theirs[0]) if theirs else None
     records.path_for(api, tenant, op.path)
     ours = own_keys(api, op)
@@ -108,8 +111,11 @@ NAMED_COLLECTIONS = ("/contacts", "/groups", "/sources", "/statuses")
 
 def assert_not_listed(api: Api, collection: str, theirs: dict) -> None:
     """No item of our list is their record: equal on every field both show (ids alone may coincide, D19)."""
-    leaked = [item for item in api.list_all(collection)
-              if all(item[key] == theirs[key] for key in set(item) & set(theirs))]
+    leaked = [
+        item
+        for item in api.list_all(collection)
+        if all(item[key] == theirs[key] for key in set(item) & set(theirs))
+    ]
     assert not leaked, f"{collection} lists another tenant's record (D8): {leaked}"
 
 

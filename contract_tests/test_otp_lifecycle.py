@@ -52,10 +52,6 @@ LONGEST_PHONE: int = PHONE_RULES["maxLength"]
 NUMBERS = ("919812300001", "447700900" + "1" * (SHORTEST_PHONE - 9))
 
 
-
-
-
-
 STYLES = st.integers(0, len(spellings(NUMBERS[0], LONGEST_PHONE)) - 1)
 
 
@@ -95,8 +91,17 @@ CLOCK_STEPS = st.integers(0, 90) | st.integers(0, 4000)  # short steps keep the 
 # --- wrong codes close to the right one (D10: the code is compared as an exact string) ----------
 
 UNICODE_DIGITS = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
-NEAR_MISSES = ("prefix", "extension", "changed", "swapped", "leading_space", "trailing_space", "case", "zero_dropped",
-               "unicode_digits")
+NEAR_MISSES = (
+    "prefix",
+    "extension",
+    "changed",
+    "swapped",
+    "leading_space",
+    "trailing_space",
+    "case",
+    "zero_dropped",
+    "unicode_digits",
+)
 # The near misses that are wrong codes whatever the comparison: they differ in their digits or length.
 PLAINLY_WRONG = ("prefix", "extension", "changed", "swapped", "zero_dropped")
 
@@ -112,7 +117,7 @@ def near_miss(code: str, kind: str, at: int) -> str:
     candidates = {
         "prefix": code[:-1],
         "extension": code + "0",
-        "changed": code[:i] + other + code[i + 1:],
+        "changed": code[:i] + other + code[i + 1 :],
         "swapped": "".join(swapped),
         "leading_space": " " + code,
         "trailing_space": code + " ",
@@ -143,15 +148,13 @@ def iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
-
-
-
-
 def expect_rate_limited(response, retry_after: int) -> None:
     """429 with ``details.retry_after`` (within a second of the model) repeated in ``Retry-After`` (D4, D10)."""
     given_after = expect_error(response, 429, "RATE_LIMIT_EXCEEDED")["details"]["retry_after"]
     assert isinstance(given_after, int) and given_after >= 1, describe(response)
-    assert abs(given_after - retry_after) <= 1, f"retry_after {given_after}, model {retry_after}: {describe(response)}"
+    assert abs(given_after - retry_after) <= 1, (
+        f"retry_after {given_after}, model {retry_after}: {describe(response)}"
+    )
     assert response.headers.get("Retry-After") == str(given_after), describe(response)
 
 
@@ -175,8 +178,6 @@ def expect_message(response, text: str) -> None:
         assert message == text, describe(response)
     else:
         assert isinstance(message, str) and message, describe(response)
-
-
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -260,7 +261,9 @@ class OtpLifecycle(RuleBasedStateMachine):
         otp = self.otps.get(at.key)
         self.verify(at, otp.code if otp else "123456")
 
-    @rule(at=ADDRESSES, aim=AIMS, misses=st.lists(st.tuples(MISSES, CODES), min_size=1, max_size=MAX_ATTEMPTS))
+    @rule(
+        at=ADDRESSES, aim=AIMS, misses=st.lists(st.tuples(MISSES, CODES), min_size=1, max_size=MAX_ATTEMPTS)
+    )
     def verify_wrong_code(self, at, aim, misses):
         """A few wrong codes in a row, each a near miss of the active code (or any code when none is active), so
         attempts and the verify limiter run out now and then."""
@@ -313,13 +316,17 @@ class OtpLifecycle(RuleBasedStateMachine):
             return at
         digits, purpose = sorted(self.otps)[aim % len(self.otps)]
         style = spellings(at.digits, LONGEST_PHONE).index(at.spelling)
-        return Address(digits, spellings(digits, LONGEST_PHONE)[style], at.purpose if at.key[1] == purpose else purpose)
+        return Address(
+            digits, spellings(digits, LONGEST_PHONE)[style], at.purpose if at.key[1] == purpose else purpose
+        )
 
     def expect_sent(self, response, at: Address, code: str, expiry: int | None) -> None:
         assert response.status_code == 200, describe(response)
         data = response.json()["data"]
         minutes = expiry or DEFAULT_EXPIRY
-        assert data["phone"] == at.digits and data["code_sent"] is True and data["expiry_minutes"] == minutes, data
+        assert (
+            data["phone"] == at.digits and data["code_sent"] is True and data["expiry_minutes"] == minutes
+        ), data
         expect_close(data["expires_at"], self.now + minutes * 60, "expires_at")
         expect_close(data["sent_at"], self.now, "sent_at")
         self.otps[at.key] = ModelOtp(code, self.now, self.now + minutes * 60)
@@ -353,10 +360,6 @@ class OtpLifecycle(RuleBasedStateMachine):
         answer = self.control.move_clock(self.tenant_id, advance_seconds=seconds)
         self.now += seconds
         assert answer["frozen"] is True and int(epoch(answer["now"])) == self.now, answer
-
-
-
-
 
 
 @pytest.fixture
@@ -446,7 +449,11 @@ def test_verify_limiter_is_per_phone_and_cleared_by_success(api, otp, move):
     def check(before, window, code, style):
         phone = spellings(records.unique_phone(), LONGEST_PHONE)[style]
         send_otp(api, otp, phone, code)
-        miss = {"phone": phone, "code": code, "purpose": "login"}  # no OTP for that purpose: counted all the same
+        miss = {
+            "phone": phone,
+            "code": code,
+            "purpose": "login",
+        }  # no OTP for that purpose: counted all the same
 
         def call(retry_after: int | None) -> None:
             response = api.post("/auth/verify", json=miss, honour_429=False)
@@ -505,8 +512,12 @@ def test_expiry_boundary_and_check_order(api, otp, move):
     Assumed (D10: expired when now >= expires_at, the check order; D14 clock).
     """
 
-    @given(minutes=st.integers(1, 60), misses=st.lists(MISSES, max_size=MAX_ATTEMPTS), code=CODES,
-           verify_early=st.booleans())
+    @given(
+        minutes=st.integers(1, 60),
+        misses=st.lists(MISSES, max_size=MAX_ATTEMPTS),
+        code=CODES,
+        verify_early=st.booleans(),
+    )
     def check(minutes, misses, code, verify_early):
         phone = records.unique_phone()
         send_otp(api, otp, phone, code, expiry_minutes=minutes)
@@ -558,8 +569,12 @@ def test_only_the_exact_code_verifies(api, otp, kinds, strict):
     the check order, D4 details).
     """
 
-    @given(code=CODES, misses=st.lists(st.tuples(st.sampled_from(kinds), st.integers(0, 7)), min_size=1,
-                                       max_size=MAX_ATTEMPTS + 1))
+    @given(
+        code=CODES,
+        misses=st.lists(
+            st.tuples(st.sampled_from(kinds), st.integers(0, 7)), min_size=1, max_size=MAX_ATTEMPTS + 1
+        ),
+    )
     def check(code, misses):
         phone = records.unique_phone()
         send_otp(api, otp, phone, code)
@@ -576,8 +591,6 @@ def test_only_the_exact_code_verifies(api, otp, kinds, strict):
             assert right.status_code == 200, describe(right)
 
     check()
-
-
 
 
 # --- documented facts, checkable on any target -------------------------------------------------
@@ -615,14 +628,22 @@ def test_status_is_read_only(api, otp):
     The wrong codes differ from the right one in their digits or length.
     """
 
-    @given(code=CODES, misses=st.lists(st.tuples(st.sampled_from(PLAINLY_WRONG), st.integers(0, 7)),
-                                       max_size=MAX_ATTEMPTS - 1), reads=st.integers(1, 3))
+    @given(
+        code=CODES,
+        misses=st.lists(
+            st.tuples(st.sampled_from(PLAINLY_WRONG), st.integers(0, 7)), max_size=MAX_ATTEMPTS - 1
+        ),
+        reads=st.integers(1, 3),
+    )
     def check(code, misses, reads):
         phone = records.unique_phone()
         sent = send_otp(api, otp, phone, code)
         for miss in misses:
-            names_code(api.post("/auth/verify", json={"phone": phone, "code": near_miss(code, *miss)}), 422,
-                       "INVALID_CODE")
+            names_code(
+                api.post("/auth/verify", json={"phone": phone, "code": near_miss(code, *miss)}),
+                422,
+                "INVALID_CODE",
+            )
         wrong = len(misses)
         for _ in range(reads):
             status = api.post("/auth/status", json={"phone": phone})

@@ -83,13 +83,17 @@ def data_schema(op: Operation) -> dict:
 
 def field_tiers(schema: dict) -> dict[str, Tier]:
     """The resource fields a check may read: every property the spec does not mark as the mock's (D19)."""
-    tiers = {name: contract.tier_of(sub.get("x-provenance")) for name, sub in schema.get("properties", {}).items()}
+    tiers = {
+        name: contract.tier_of(sub.get("x-provenance")) for name, sub in schema.get("properties", {}).items()
+    }
     return {name: tier for name, tier in tiers.items() if tier != "mock"}
 
 
 def getter(op: Operation) -> Operation | None:
-    return next((o for o in contract.spec().operations.values()
-                 if o.method == "GET" and o.path == op.path + "/{id}"), None)
+    return next(
+        (o for o in contract.spec().operations.values() if o.method == "GET" and o.path == op.path + "/{id}"),
+        None,
+    )
 
 
 def marks(op: Operation, tier: Tier, makes_records: bool = True) -> list:
@@ -115,7 +119,9 @@ class Fields:
         self.key = "template_id" if op.collection == "templates" else "id"
         get_op = getter(op)
         self.path = get_op.path if get_op is not None else None
-        self.fetched = field_tiers(data_schema(get_op)) if get_op is not None and self.key in self.listed else {}
+        self.fetched = (
+            field_tiers(data_schema(get_op)) if get_op is not None and self.key in self.listed else {}
+        )
         self.cache: dict[Any, dict] = {}
 
     def tier(self, field: str) -> Tier | None:
@@ -127,13 +133,17 @@ class Fields:
     def value(self, item: dict, field: str) -> Any:
         if field in item:
             return item[field]
-        assert field not in self.required, f"{self.op.operation_id}: item without its required field {field}: {item}"
+        assert field not in self.required, (
+            f"{self.op.operation_id}: item without its required field {field}: {item}"
+        )
         if field not in self.fetched or self.key not in item:
             raise Unreadable(field)
         record = item[self.key]
         if record not in self.cache:
             response = self.api.get(self.path.replace("{id}", str(record)))
-            assert response.status_code == 200, f"{field} is not in the list items and Get failed: {response.text}"
+            assert response.status_code == 200, (
+                f"{field} is not in the list items and Get failed: {response.text}"
+            )
             self.cache[record] = response.json()["data"]
         if field not in self.cache[record]:
             raise Unreadable(field)
@@ -174,7 +184,11 @@ def search_tier(op: Operation, parameter: str) -> Tier | None:
 
 def exact_filters(op: Operation) -> list[str]:
     """Filters the operation declares in their exact form ``filter[field]``."""
-    return [name[len("filter["):-1] for name in op.query_schemas if name.startswith("filter[") and name.count("[") == 1]
+    return [
+        name[len("filter[") : -1]
+        for name in op.query_schemas
+        if name.startswith("filter[") and name.count("[") == 1
+    ]
 
 
 def exact_filter_tier(op: Operation, field: str) -> Tier | None:
@@ -187,28 +201,45 @@ def exact_filter_tier(op: Operation, field: str) -> Tier | None:
 
 
 def page_cases(makes_records: bool) -> list:
-    return [pytest.param(op, id=op.operation_id, marks=marks(op, PAGE_TIER, makes_records)) for op in LIST_OPS]
+    return [
+        pytest.param(op, id=op.operation_id, marks=marks(op, PAGE_TIER, makes_records)) for op in LIST_OPS
+    ]
 
 
 def unknown_sort_cases() -> list:
     """D3's 422 for an unknown sort field, on lists whose sort set is fixed (D19: elsewhere it is free)."""
-    return [pytest.param(op, id=op.operation_id, marks=marks(op, weakest(PAGE_TIER, tier), makes_records=False))
-            for op in LIST_OPS if (tier := list_tier(op, "sort_fields")) != "mock"]
+    return [
+        pytest.param(op, id=op.operation_id, marks=marks(op, weakest(PAGE_TIER, tier), makes_records=False))
+        for op in LIST_OPS
+        if (tier := list_tier(op, "sort_fields")) != "mock"
+    ]
 
 
 def sort_cases() -> list:
-    return [pytest.param(op, name, id=f"{op.operation_id}.{name}", marks=marks(op, tier))
-            for op in LIST_OPS for name in op.sort_fields if (tier := sorted_tier(op, name)) is not None]
+    return [
+        pytest.param(op, name, id=f"{op.operation_id}.{name}", marks=marks(op, tier))
+        for op in LIST_OPS
+        for name in op.sort_fields
+        if (tier := sorted_tier(op, name)) is not None
+    ]
 
 
 def search_cases() -> list:
-    return [pytest.param(op, parameter, id=f"{op.operation_id}.{parameter}", marks=marks(op, tier))
-            for op in LIST_OPS for parameter in ("search", "q") if (tier := search_tier(op, parameter)) is not None]
+    return [
+        pytest.param(op, parameter, id=f"{op.operation_id}.{parameter}", marks=marks(op, tier))
+        for op in LIST_OPS
+        for parameter in ("search", "q")
+        if (tier := search_tier(op, parameter)) is not None
+    ]
 
 
 def filter_cases() -> list:
-    return [pytest.param(op, name, id=f"{op.operation_id}.{name}", marks=marks(op, tier))
-            for op in LIST_OPS for name in exact_filters(op) if (tier := exact_filter_tier(op, name)) is not None]
+    return [
+        pytest.param(op, name, id=f"{op.operation_id}.{name}", marks=marks(op, tier))
+        for op in LIST_OPS
+        for name in exact_filters(op)
+        if (tier := exact_filter_tier(op, name)) is not None
+    ]
 
 
 # --- collations ---------------------------------------------------------------------------------------
@@ -237,9 +268,13 @@ def create(api: Api, tenant: TenantHandle, op: Operation, text: str) -> int | No
         # Vary the filterable fields too: the type, and group membership for every other record.
         kind = CONTACT_TYPES[len(text) % len(CONTACT_TYPES)]
         groups = [records.group(api)["id"]] if len(text) % 2 == 0 else []
-        return records.contact(api, tenant, firstname=text, lastname=f"{text[::-1]}x", type=kind, groups=groups)["id"]
+        return records.contact(
+            api, tenant, firstname=text, lastname=f"{text[::-1]}x", type=kind, groups=groups
+        )["id"]
     if collection == "messages":
-        response = api.post("/messages/text", json={"phone": records.unique_phone(), "message": f"Note {text}"})
+        response = api.post(
+            "/messages/text", json={"phone": records.unique_phone(), "message": f"Note {text}"}
+        )
         assert response.status_code == 200, response.text
         return None
     body = {"name": f"{text} {secrets.token_hex(4)}"}
@@ -250,7 +285,9 @@ def create(api: Api, tenant: TenantHandle, op: Operation, text: str) -> int | No
     return response.json()["data"]["id"]
 
 
-def create_many(api: Api, tenant: TenantHandle, op: Operation, names: list[str], control: Control | None) -> list:
+def create_many(
+    api: Api, tenant: TenantHandle, op: Operation, names: list[str], control: Control | None
+) -> list:
     """Records for ``names``; with control the tenant's clock moves between them so timestamps differ."""
     made = []
     for text in names:
@@ -278,14 +315,12 @@ def get_page(api: Api, op: Operation, params: dict[str, Any]) -> dict:
     return body
 
 
-
-
 def follow(api: Api, link: str) -> dict:
     """GET a pagination link (an absolute URL under the target's base URL)."""
     base = urlsplit(api.target.base_url).path.rstrip("/")
     parts = urlsplit(link)
     assert parts.path.startswith(base + "/"), f"link {link!r} is not under {api.target.base_url}"
-    response = api.get(parts.path[len(base):] + (f"?{parts.query}" if parts.query else ""))
+    response = api.get(parts.path[len(base) :] + (f"?{parts.query}" if parts.query else ""))
     assert response.status_code == 200, f"{link}: {response.status_code} {response.text}"
     return response.json()
 
@@ -323,8 +358,9 @@ def assert_sorted(keys: list[tuple], descending: list[bool], sort: str) -> None:
     """Ties may come in any order and collations differ: exact, case-, accent- or punctuation-insensitive;
     nulls first or last."""
     choices = [(collate, low) for collate in COLLATIONS for low in (True, False)]
-    assert any(in_order(keys, descending, collate, low) for collate, low in choices), \
+    assert any(in_order(keys, descending, collate, low) for collate, low in choices), (
         f"sort={sort}: keys out of order: {keys}"
+    )
 
 
 # --- D3 page envelope -------------------------------------------------------------------------------
@@ -337,9 +373,15 @@ def assert_page(body: dict, page: int, per_page: int, total: int) -> None:
     expected_size = max(0, min(per_page, total - (page - 1) * per_page))
     assert len(data) == expected_size, f"page {page}: {len(data)} items, expected {expected_size}"
     assert {k: meta[k] for k in ("current_page", "per_page", "total", "last_page")} == {
-        "current_page": page, "per_page": per_page, "total": total, "last_page": last_page}, meta
+        "current_page": page,
+        "per_page": per_page,
+        "total": total,
+        "last_page": last_page,
+    }, meta
     if data:
-        assert (meta["from"], meta["to"]) == ((page - 1) * per_page + 1, (page - 1) * per_page + len(data)), meta
+        assert (meta["from"], meta["to"]) == ((page - 1) * per_page + 1, (page - 1) * per_page + len(data)), (
+            meta
+        )
     else:
         assert meta["from"] is None and meta["to"] is None, meta
     assert set(LINKS) <= set(links), links  # D19: further keys are free
@@ -372,8 +414,12 @@ def test_pages_cover_the_list_exactly_once(api, tenant, control, op):
     assumed (D3).
     """
 
-    @given(made=st.integers(0, MOST_CREATED.get(op.collection, 25)),
-           per_page=st.one_of(st.sampled_from([1, 2, MAX_PER_PAGE - 1, MAX_PER_PAGE]), st.integers(1, MAX_PER_PAGE)))
+    @given(
+        made=st.integers(0, MOST_CREATED.get(op.collection, 25)),
+        per_page=st.one_of(
+            st.sampled_from([1, 2, MAX_PER_PAGE - 1, MAX_PER_PAGE]), st.integers(1, MAX_PER_PAGE)
+        ),
+    )
     def check(made, per_page):
         total = total_of(api, op) + made
         created = create_many(api, tenant, op, [f"Page{n}" for n in range(made)], None)
@@ -391,7 +437,9 @@ def test_pages_cover_the_list_exactly_once(api, tenant, control, op):
         assert follow(api, pages[-1]["links"]["first"])["meta"]["current_page"] == 1
         if last_page > 1:
             assert follow(api, pages[1]["links"]["prev"])["meta"]["current_page"] == 1
-        assert_page(get_page(api, op, {"per_page": per_page, "page": last_page + 1}), last_page + 1, per_page, total)
+        assert_page(
+            get_page(api, op, {"per_page": per_page, "page": last_page + 1}), last_page + 1, per_page, total
+        )
 
     check()
 
@@ -399,10 +447,12 @@ def test_pages_cover_the_list_exactly_once(api, tenant, control, op):
 def bad_paging() -> st.SearchStrategy[tuple[str, Any]]:
     """Paging D3 refuses; the values next to the bounds (per_page 0 and 101, page 0) come first."""
     return st.one_of(
-        st.sampled_from([("per_page", 0), ("per_page", MAX_PER_PAGE + 1), ("page", 0), ("per_page", -1), ("page", -1)]),
+        st.sampled_from(
+            [("per_page", 0), ("per_page", MAX_PER_PAGE + 1), ("page", 0), ("per_page", -1), ("page", -1)]
+        ),
         st.tuples(st.just("per_page"), st.integers(MAX_PER_PAGE + 1, 10**6)),
-        st.tuples(st.just("per_page"), st.integers(-10**6, 0)),
-        st.tuples(st.just("page"), st.integers(-10**6, 0)),
+        st.tuples(st.just("per_page"), st.integers(-(10**6), 0)),
+        st.tuples(st.just("page"), st.integers(-(10**6), 0)),
     )
 
 
@@ -437,8 +487,21 @@ def near_miss_sorts(op: Operation) -> list[str]:
     """Names close to an allowed sort field but not one: case, a suffix or prefix, camelCase, a cut; and the
     fields of the item and of the other lists that this list does not sort by (List Groups has no ``id``)."""
     fields = set(op.sort_fields)
-    close = {variant for f in fields for variant in
-             (f.upper(), f.capitalize(), f + "s", f + "_", "_" + f, f[:-1], camel(f), f.replace("_", ""), f + "_id")}
+    close = {
+        variant
+        for f in fields
+        for variant in (
+            f.upper(),
+            f.capitalize(),
+            f + "s",
+            f + "_",
+            "_" + f,
+            f[:-1],
+            camel(f),
+            f.replace("_", ""),
+            f + "_id",
+        )
+    }
     elsewhere = set(Fields(None, op).listed) | {f for other in LIST_OPS for f in other.sort_fields}
     return sorted(name for name in close | elsewhere if name and name not in fields)
 
@@ -446,7 +509,8 @@ def near_miss_sorts(op: Operation) -> list[str]:
 def unknown_sorts(op: Operation) -> st.SearchStrategy[str]:
     fields = set(op.sort_fields)
     random_names = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=15).filter(
-        lambda f: f not in fields)
+        lambda f: f not in fields
+    )
     unknown = st.one_of(st.sampled_from(near_miss_sorts(op)), random_names)
     signed = st.tuples(st.sampled_from(["", "-"]), unknown).map("".join)
     with_known = st.tuples(st.sampled_from(op.sort_fields), signed).map(lambda pair: f"{pair[0]},{pair[1]}")
@@ -482,8 +546,12 @@ def test_sort_orders_the_whole_list(api, tenant, control, op, field):
     fields = Fields(api, op)
     readable = [f for f in op.sort_fields if fields.tier(f) is not None]
 
-    @given(made=new_texts(op, 3), second=st.sampled_from(readable or [field]), desc=st.booleans(),
-           then_desc=st.booleans())
+    @given(
+        made=new_texts(op, 3),
+        second=st.sampled_from(readable or [field]),
+        desc=st.booleans(),
+        then_desc=st.booleans(),
+    )
     def check(made, second, desc, then_desc):
         create_many(api, tenant, op, made, control)
         everything = sorted(ids_of(api.list_all(op.path)), key=repr)
@@ -541,7 +609,9 @@ def test_search_finds_exactly_the_matching_items(api, tenant, op, parameter):
 
 # Which existing value to cut a term from, and where: drawn as plain numbers so that what Hypothesis draws
 # never depends on the records the target holds (that would make its data generation flaky).
-picks = st.one_of(st.none(), st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6), st.booleans()))
+picks = st.one_of(
+    st.none(), st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6), st.booleans())
+)
 
 
 def piece_of(words: list[str], pick: tuple | None) -> str | None:
@@ -554,7 +624,7 @@ def piece_of(words: list[str], pick: tuple | None) -> str | None:
     if not word:
         return None
     start %= len(word)
-    text = word[start:start + 1 + length % (len(word) - start)]
+    text = word[start : start + 1 + length % (len(word) - start)]
     return text.swapcase() if swap else text
 
 
@@ -576,14 +646,19 @@ def test_exact_filter_returns_exactly_the_matching_items(api, tenant, op, field)
     """
     fields = Fields(api, op)
 
-    @given(made=new_texts(op, 2), own=st.one_of(st.none(), st.integers(0, 10**6)), other=other_values(op, field))
+    @given(
+        made=new_texts(op, 2), own=st.one_of(st.none(), st.integers(0, 10**6)), other=other_values(op, field)
+    )
     def check(made, own, other):
         create_many(api, tenant, op, made, None)
         try:
             everything = [(item, fields.value(item, field)) for item in api.list_all(op.path)]
             present = sorted({v for _, value in everything for v in values_of(value)}, key=repr)
             value = present[own % len(present)] if own is not None and present else other
-            found = [(item, fields.value(item, field)) for item in api.list_all(op.path, {f"filter[{field}]": value})]
+            found = [
+                (item, fields.value(item, field))
+                for item in api.list_all(op.path, {f"filter[{field}]": value})
+            ]
         except Unreadable:
             return  # the server leaves the field out, as the spec allows: nothing to compare
         strays = [item for item, actual in found if not matches(actual, value)]

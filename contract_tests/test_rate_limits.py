@@ -15,7 +15,9 @@ from contract_tests.strategies import junk_tokens
 from contract_tests.target import Control, TenantHandle
 
 
-def limited_token(control: Control, tenant: TenantHandle, limit: int, lacking: Operation | None = None) -> str:
+def limited_token(
+    control: Control, tenant: TenantHandle, limit: int, lacking: Operation | None = None
+) -> str:
     scopes = [s for s in contract.all_scopes() if lacking is None or s not in lacking.scopes]
     return control.new_token(tenant.tenant_id, scopes, rate_limit_per_minute=limit)
 
@@ -23,8 +25,6 @@ def limited_token(control: Control, tenant: TenantHandle, limit: int, lacking: O
 def call(target, token: str, op: Operation, record_id: str | None = None) -> httpx.Response:
     path = fill(op.path, record_id) if record_id is not None else op.path
     return target.request(op.method, path, token=token, honour_429=False)
-
-
 
 
 limits = st.integers(3, 8)
@@ -44,7 +44,9 @@ def test_calls_beyond_the_token_limit_get_429(target, needs_control, tenant):
         for _ in range(limit):
             assert call(target, token, op).status_code == 200
         response = call(target, token, op)
-        assert response.status_code == 429 and "RATE_LIMIT_EXCEEDED" in codes_in(response.json()), response.text
+        assert response.status_code == 429 and "RATE_LIMIT_EXCEEDED" in codes_in(response.json()), (
+            response.text
+        )
 
     check()
 

@@ -29,7 +29,11 @@ def test_unknown_path_is_404(target, tenant):
     assumed (D5, D6).
     """
 
-    @given(path=unknown_paths(), method=st.sampled_from(HTTP_METHODS), token=st.sampled_from([None, tenant.token, "junk"]))
+    @given(
+        path=unknown_paths(),
+        method=st.sampled_from(HTTP_METHODS),
+        token=st.sampled_from([None, tenant.token, "junk"]),
+    )
     def check(path, method, token):
         assert_routing_error(target.request(method, path, token=token), "NOT_FOUND", comments_style=False)
 
@@ -37,8 +41,11 @@ def test_unknown_path_is_404(target, tenant):
 
 
 def wrong_method_cases() -> list:
-    return [pytest.param(template, id=template, marks=pytest.mark.assumed)
-            for template in sorted(ROUTES) if set(HTTP_METHODS) - set(ROUTES[template])]
+    return [
+        pytest.param(template, id=template, marks=pytest.mark.assumed)
+        for template in sorted(ROUTES)
+        if set(HTTP_METHODS) - set(ROUTES[template])
+    ]
 
 
 @pytest.mark.parametrize("template", wrong_method_cases())
@@ -51,8 +58,11 @@ def test_wrong_method_is_405(target, tenant, template):
     allowed = set(ROUTES[template])
     comments_style = template.startswith("/comments")
 
-    @given(method=st.sampled_from(sorted(set(HTTP_METHODS) - allowed)), number=st.integers(1, 10**12),
-           token=st.sampled_from([None, tenant.token, "junk"]))
+    @given(
+        method=st.sampled_from(sorted(set(HTTP_METHODS) - allowed)),
+        number=st.integers(1, 10**12),
+        token=st.sampled_from([None, tenant.token, "junk"]),
+    )
     def check(method, number, token):
         response = target.request(method, fill(template, f"91{number:010d}"), token=token)
         assert_routing_error(response, "METHOD_NOT_ALLOWED", comments_style)
@@ -67,8 +77,10 @@ def literal_cases() -> list:
     for template, methods in sorted(ROUTES.items()):
         for sibling in sorted(literal_siblings(template)):
             literal = template.split("{")[0] + sibling + (template.split("}")[-1])
-            found += [pytest.param(literal, method, id=f"{method} {literal}", marks=pytest.mark.assumed)
-                      for method in sorted(set(methods) - set(ROUTES[literal]))]
+            found += [
+                pytest.param(literal, method, id=f"{method} {literal}", marks=pytest.mark.assumed)
+                for method in sorted(set(methods) - set(ROUTES[literal]))
+            ]
     return found
 
 

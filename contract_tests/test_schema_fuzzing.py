@@ -55,9 +55,29 @@ FREE_QUERY = ("include", "fields")
 ITEMS_REPORTED_ONE_BY_ONE = {"batchCreateContacts": "contacts"}
 # The schema keywords that are rules; everything else (``additionalProperties`` included: unknown fields are
 # ignored, D5) is left out of the rules a server must keep.
-RULE_KEYWORDS = frozenset({"type", "properties", "required", "items", "minLength", "maxLength", "pattern", "enum",
-                           "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems",
-                           "maxItems", "anyOf", "oneOf", "allOf", "format"})
+RULE_KEYWORDS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "items",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "format",
+    }
+)
 # Formats a correct server must check the same way (D19 leaves a URL's schemes free: A13 of the review).
 CHECKED_FORMATS = ("email",)
 JSON_TYPES = ("application/json",)
@@ -98,7 +118,11 @@ def fair(schema: Any) -> Any:
     and the keywords that are no rule are dropped; a property whose requiredness is the mock's is optional."""
     if not isinstance(schema, dict):
         return schema
-    dropped = {rule for rule, tier in (schema.get("x-rule-provenance") or {}).items() if contract.tier_of(tier) == "mock"}
+    dropped = {
+        rule
+        for rule, tier in (schema.get("x-rule-provenance") or {}).items()
+        if contract.tier_of(tier) == "mock"
+    }
     kept: dict[str, Any] = {}
     for key, value in schema.items():
         if key not in RULE_KEYWORDS or key in dropped:
@@ -172,8 +196,10 @@ def reading(value: Any, schema: dict, trim: bool, text: bool) -> Any:
         return read
     if isinstance(value, list):
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        return [reading(as_text(item) if text and not isinstance(item, dict | list) else item, items, trim, text)
-                for item in value]
+        return [
+            reading(as_text(item) if text and not isinstance(item, dict | list) else item, items, trim, text)
+            for item in value
+        ]
     if isinstance(value, str):
         value = value.strip() if trim else value
         return read_text(value, schema) if text else value
@@ -271,7 +297,9 @@ def negative_data_is_refused(ctx, response, case) -> bool | None:
     if not is_negative(case) or response.status_code in REFUSALS or response.status_code >= 500:
         return None
     if not must_refuse(case):
-        return None  # only the mock's choices, empty values (D16) or a framework's reading explain the rejection
+        return (
+            None  # only the mock's choices, empty values (D16) or a framework's reading explain the rejection
+        )
     raise AssertionError(
         f"{case.method} {case.formatted_path} answered {response.status_code} to a request that breaks a documented"
         f" or decided rule (query {case.query!r}, body {case.body!r})"
@@ -283,11 +311,15 @@ def refusal_is_free(case, status: int) -> bool:
     filter values and includes), a content type (400, 415 or 422, D19), and a 422 for a request that breaks
     only the mock's rules."""
     if status in (400, 415):
-        return not (status == 400 and (case.media_type or "") in JSON_TYPES
-                    and not isinstance(case.body, dict | NotSet))
+        return not (
+            status == 400
+            and (case.media_type or "") in JSON_TYPES
+            and not isinstance(case.body, dict | NotSet)
+        )
     op = operation_of(case)
-    return status == 422 and ((is_negative(case) and not must_refuse(case))
-                              or (op is not None and query_refusal_is_free(op, case)))
+    return status == 422 and (
+        (is_negative(case) and not must_refuse(case)) or (op is not None and query_refusal_is_free(op, case))
+    )
 
 
 @schemathesis.check
@@ -307,7 +339,9 @@ def error_code_is_listed(ctx, response, case) -> bool | None:
     except (ValueError, json.JSONDecodeError):
         return None
     code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
-    assert code in codes, f"{op.operation_id} answered {response.status_code} {code}, spec lists {sorted(codes)}"
+    assert code in codes, (
+        f"{op.operation_id} answered {response.status_code} {code}, spec lists {sorted(codes)}"
+    )
     return True
 
 
@@ -332,7 +366,9 @@ def status_is_documented(ctx, response, case) -> bool | None:
         return True
     if response.status_code in (400, 422) and query_refusal_is_free(op, case):
         return None
-    raise AssertionError(f"{op.operation_id} answered {status}, which the spec does not list: {sorted(listed)}")
+    raise AssertionError(
+        f"{op.operation_id} answered {status}, which the spec does not list: {sorted(listed)}"
+    )
 
 
 ADDITIONAL_CHECKS = [negative_data_is_refused, error_code_is_listed, status_is_documented]
@@ -387,7 +423,9 @@ def test_stateful_link_sequences_conform(fuzz_tenant, control):
 
     class Workflow(schema.as_state_machine()):
         def setup(self):
-            fresh = control.new_tenant(rate_limit_per_minute=100_000_000) if control is not None else fuzz_tenant
+            fresh = (
+                control.new_tenant(rate_limit_per_minute=100_000_000) if control is not None else fuzz_tenant
+            )
             self.auth = {"Authorization": f"Bearer {fresh.token}"}
 
         def get_call_kwargs(self, case):

@@ -21,7 +21,9 @@ def test_token_lacking_the_scope_is_403(api, tenant, token_without, op):
     """
     path, body = existing_request(api, tenant, op)
     for scope in op.scopes:
-        expect(api.request(op.method, path, json=body, token=token_without(scope)), op, 403, "INSUFFICIENT_SCOPE")
+        expect(
+            api.request(op.method, path, json=body, token=token_without(scope)), op, 403, "INSUFFICIENT_SCOPE"
+        )
 
 
 @pytest.mark.parametrize("op", cases(SCOPED, False))
@@ -43,7 +45,9 @@ def test_the_scope_alone_decides_403(api, tenant, needs_control, op):
             expect(response, op, 403, "INSUFFICIENT_SCOPE")
         else:
             refused = response.status_code == 403 and response.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
-            assert response.status_code != 401 and not refused, f"{sorted(scopes)}: {response.status_code} {response.text}"
+            assert response.status_code != 401 and not refused, (
+                f"{sorted(scopes)}: {response.status_code} {response.text}"
+            )
 
     check()
 
@@ -55,7 +59,9 @@ def scopeless_token(request: pytest.FixtureRequest, control: Control | None, ten
         return control.new_token(tenant.tenant_id, [])
     limited = request.config.getoption("--limited-token")
     if not limited:
-        pytest.skip("needs --limited-token (a valid token with no scopes) on a target without the control API")
+        pytest.skip(
+            "needs --limited-token (a valid token with no scopes) on a target without the control API"
+        )
     return limited
 
 

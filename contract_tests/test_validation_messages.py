@@ -35,8 +35,19 @@ from contract_tests.expect import field_errors
 SPEC = contract.spec()
 SENDS = {op.operation_id for op in SPEC.operations.values() if op.tag in ("Messages", "Authentication (OTP)")}
 MAX_SENT_ITEMS = 100  # D18: the suite never sends more items than this, and expects no cap
-BROKEN_RULES = ("type", "minLength", "maxLength", "pattern", "format", "enum", "minimum", "maximum",
-                "minItems", "maxItems", "items")
+BROKEN_RULES = (
+    "type",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "items",
+)
 # Printable text without blanks at its edges: a server may trim (D16), and must still see the same value.
 INNER = string.ascii_letters + string.digits + "!#$%&*+,-./:;<=>?@[]^_{|}~"
 
@@ -44,17 +55,26 @@ INNER = string.ascii_letters + string.digits + "!#$%&*+,-./:;<=>?@[]^_{|}~"
 def filled(alphabet: str = INNER, min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
     """Non-blank text with no blank at either edge, so trimming (D16) leaves it as it is."""
     return st.text(alphabet=alphabet + " ", min_size=min_size, max_size=max_size).filter(
-        lambda s: s.strip() == s and bool(s))
+        lambda s: s.strip() == s and bool(s)
+    )
 
 
 NOT_EMPTY_LIST = st.lists(st.integers(), min_size=1, max_size=2)
 # Values of the wrong JSON type, never empty (D16). Arrays and objects are never offered for each other: a PHP
 # server cannot tell ``{}`` from ``[]`` and takes an object where an array is asked.
 WRONG_TYPE_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "string": st.one_of(st.integers(), st.booleans(), NOT_EMPTY_LIST,
-                        st.dictionaries(filled(string.ascii_letters, max_size=3), st.integers(), min_size=1, max_size=1)),
-    "integer": st.one_of(st.sampled_from(["12", "1", "0"]), filled(), st.booleans(),
-                         st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f))),
+    "string": st.one_of(
+        st.integers(),
+        st.booleans(),
+        NOT_EMPTY_LIST,
+        st.dictionaries(filled(string.ascii_letters, max_size=3), st.integers(), min_size=1, max_size=1),
+    ),
+    "integer": st.one_of(
+        st.sampled_from(["12", "1", "0"]),
+        filled(),
+        st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f)),
+    ),
     "number": st.one_of(st.sampled_from(["1.5", "12"]), filled(), st.booleans()),
     "boolean": st.one_of(st.sampled_from(["true", "false"]), st.integers(min_value=2), filled()),
     "array": st.one_of(filled(), st.integers(), st.booleans()),
@@ -83,7 +103,11 @@ def isolated(case: contract.RuleCase) -> bool:
     """Whether a value can break this rule alone; else the check leans on D4's "every failing rule reports"."""
     schema = field_of(case).schema
     if case.rule in ("maxLength", "minLength") and "pattern" in schema:
-        return bool(re.fullmatch(schema["pattern"], "9" * (schema[case.rule] + (1 if case.rule == "maxLength" else -1))))
+        return bool(
+            re.fullmatch(
+                schema["pattern"], "9" * (schema[case.rule] + (1 if case.rule == "maxLength" else -1))
+            )
+        )
     return True
 
 
@@ -122,7 +146,8 @@ def params(rules: tuple[str, ...], *, empty: bool = False) -> list:
 
 def wrong_type(kinds: list[str]) -> st.SearchStrategy[Any]:
     return st.one_of(*[WRONG_TYPE_VALUES[k] for k in kinds]).filter(
-        lambda v: not any(contract_type_ok(v, k) for k in kinds))
+        lambda v: not any(contract_type_ok(v, k) for k in kinds)
+    )
 
 
 def contract_type_ok(value: Any, kind: str) -> bool:
@@ -174,20 +199,34 @@ def near_pattern(schema: dict, sample: str) -> st.SearchStrategy[str]:
     """``sample`` (which keeps the pattern) with one character replaced by one the pattern refuses."""
     pattern = re.compile(schema["pattern"])
     swaps = st.tuples(st.integers(0, len(sample) - 1), st.sampled_from("xG.*/_a#,"))
-    return swaps.map(lambda s: sample[:s[0]] + s[1] + sample[s[0] + 1:]).filter(lambda v: not pattern.search(v))
+    return swaps.map(lambda s: sample[: s[0]] + s[1] + sample[s[0] + 1 :]).filter(
+        lambda v: not pattern.search(v)
+    )
 
 
 PATTERN_SAMPLES = {"^#[0-9A-Fa-f]{6}$": "#FF5733"}
-EMAIL_NEAR_MISSES = ("ada@", "@example.com", "ada@@example.com", "ada example.com", "ada.example.com", "ada@exa mple.com")
-URL_NEAR_MISSES = ("example.com/photo.jpg", "www.example.com/photo.jpg", "https//example.com/photo.jpg",
-                   "//example.com/photo.jpg")
+EMAIL_NEAR_MISSES = (
+    "ada@",
+    "@example.com",
+    "ada@@example.com",
+    "ada example.com",
+    "ada.example.com",
+    "ada@exa mple.com",
+)
+URL_NEAR_MISSES = (
+    "example.com/photo.jpg",
+    "www.example.com/photo.jpg",
+    "https//example.com/photo.jpg",
+    "//example.com/photo.jpg",
+)
 
 
 def near_enum(members: list[str]) -> st.SearchStrategy[str]:
     """Values one step from a member: another case, one character more or less (never blank at an edge)."""
     members_set = set(members)
-    variants = st.sampled_from(members).flatmap(lambda m: st.sampled_from(
-        [m.upper(), m.capitalize(), m + "s", m + "1", m[:-1], "x" + m]))
+    variants = st.sampled_from(members).flatmap(
+        lambda m: st.sampled_from([m.upper(), m.capitalize(), m + "s", m + "1", m[:-1], "x" + m])
+    )
     return variants.filter(lambda v: v and v.strip() == v and v not in members_set)
 
 
@@ -239,8 +278,10 @@ def valid_items(case: contract.RuleCase, api, tenant, count: int) -> list:
     """``count`` distinct valid elements of an array field, from the tenant's valid body."""
     sample = base_body(case, api, tenant)[case.field][0]
     if isinstance(sample, dict):
-        return [{key: f"{value}-{index}" if isinstance(value, str) else value for key, value in sample.items()}
-                for index in range(count)]
+        return [
+            {key: f"{value}-{index}" if isinstance(value, str) else value for key, value in sample.items()}
+            for index in range(count)
+        ]
     return [sample] * count
 
 
@@ -257,8 +298,11 @@ def variant_for(case: contract.RuleCase) -> str | None:
 
 def base_body(case: contract.RuleCase, api, tenant) -> dict:
     if case.operation_id == "sendMediaMessage" and case.field == "filename":  # a filename is for documents
-        return {**records.valid_body(api, tenant, case.operation_id), "media_type": "document",
-                "media_url": "https://example.com/media/terms.pdf"}
+        return {
+            **records.valid_body(api, tenant, case.operation_id),
+            "media_type": "document",
+            "media_url": "https://example.com/media/terms.pdf",
+        }
     return records.valid_body(api, tenant, case.operation_id, variant_for(case))
 
 
@@ -275,12 +319,13 @@ def send(api, tenant, case: contract.RuleCase, value: Any = KEEP):
     elif value is not KEEP:
         body[case.field] = value
     path = records.path_for(api, tenant, op.path, reuse=op.method != "DELETE")
-    typed = case.rule in ("type", "items")  # a form carries text only: a type is broken in JSON (D5), see ``tier``
+    typed = case.rule in (
+        "type",
+        "items",
+    )  # a form carries text only: a type is broken in JSON (D5), see ``tier``
     if form_first(case.operation_id) and not typed and all(isinstance(v, str) for v in body.values()):
         return api.request(op.method, path, **records.form_request(body))
     return api.request(op.method, path, json=body)
-
-
 
 
 def messages_under(errors: dict[str, list[str]], name: str) -> list[str]:
@@ -300,7 +345,9 @@ def batch_item_refused(response, case: contract.RuleCase) -> bool:
 def assert_message(response, case: contract.RuleCase, message: str | None = None) -> None:
     if case.rule == "items" and batch_item_refused(response, case):
         return
-    assert response.status_code == 422, f"{case.id}: expected 422, got {response.status_code}: {response.text}"
+    assert response.status_code == 422, (
+        f"{case.id}: expected 422, got {response.status_code}: {response.text}"
+    )
     messages = messages_under(field_errors(response), case.field)
     assert messages, f"{case.id}: no messages under {case.field!r} in {response.text}"
     assert all(isinstance(m, str) and m for m in messages), messages
@@ -362,8 +409,11 @@ def test_value_at_the_bound_keeps_the_rule(api, tenant, case):
 
 def phone_length_cases() -> list:
     """Phone length rules: D9 counts the characters as sent, so spellings at the bounds are assumed checks."""
-    return [pytest.param(case, id=case.id, marks=marks_for(case.operation_id, "decided"))
-            for case in contract.rule_cases(("minLength", "maxLength")) if case.field == "phone"]
+    return [
+        pytest.param(case, id=case.id, marks=marks_for(case.operation_id, "decided"))
+        for case in contract.rule_cases(("minLength", "maxLength"))
+        if case.field == "phone"
+    ]
 
 
 def spelled_of_length(length: int) -> str:
@@ -396,11 +446,19 @@ def required_sets() -> list:
     """Operations with two or more required body fields, and those fields."""
     chosen = []
     for op in SPEC.operations.values():
-        names = tuple(name for name, f in op.body_fields.items()
-                      if f.required and "required" in f.messages and contract.rule_tier(f.schema, "required") != "mock")
+        names = tuple(
+            name
+            for name, f in op.body_fields.items()
+            if f.required and "required" in f.messages and contract.rule_tier(f.schema, "required") != "mock"
+        )
         if len(names) >= 2:
-            chosen.append(pytest.param(RequiredSet(op.operation_id, names), id=op.operation_id,
-                                       marks=marks_for(op.operation_id, "decided")))
+            chosen.append(
+                pytest.param(
+                    RequiredSet(op.operation_id, names),
+                    id=op.operation_id,
+                    marks=marks_for(op.operation_id, "decided"),
+                )
+            )
     return chosen
 
 

@@ -66,7 +66,9 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
 class MockApp:
     """ASGI callable: the core for ``/api/v2`` and ``/__mock__``, Starlette for the rest."""
 
-    def __init__(self, core: MockCore, cors_origins: list[str] | None = None, spec_path: Path | None = None) -> None:
+    def __init__(
+        self, core: MockCore, cors_origins: list[str] | None = None, spec_path: Path | None = None
+    ) -> None:
         self.core = core
         spec_file = spec_path or default_spec_path()
 
@@ -91,7 +93,7 @@ class MockApp:
                 Route("/docs", docs),
                 Route("/openapi.yaml", spec),
                 Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
-            ]
+            ],
         )
         self.app = (
             CORSMiddleware(
@@ -148,7 +150,9 @@ def log_request(core: MockCore, request: CoreRequest, response: CoreResponse, se
         return
     entry = core.journal[-1] if core.journal else {}
     # handle() ran synchronously just now, so the journal's newest entry is this request's (control calls keep none).
-    same = entry.get("request_id") is not None and entry.get("request_id") == response.headers.get("X-Request-Id")
+    same = entry.get("request_id") is not None and entry.get("request_id") == response.headers.get(
+        "X-Request-Id"
+    )
     if same:
         operation = entry.get("operation_id") or "-"
     else:

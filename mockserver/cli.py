@@ -29,7 +29,9 @@ def port_number(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number: ports run from 0 (any free one) to 65535")
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port number: ports run from 0 (any free one) to 65535"
+        )
     return port
 
 
@@ -37,19 +39,36 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wacr-mock", description="Stateful mock of the WA.cr APP API v2.")
     p.add_argument("--version", action="version", version=f"wacr-mock {package_version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=port_number, default=8080, help="port to bind (default 8080; 0 picks a free one)")
+    p.add_argument(
+        "--port", type=port_number, default=8080, help="port to bind (default 8080; 0 picks a free one)"
+    )
     p.add_argument("--spec", type=Path, default=None, help="openapi.yaml to serve (default: the project's)")
     p.add_argument("--seed", type=Path, action="append", default=[], help="YAML fixtures file; repeatable")
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
-    p.add_argument("--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any")
+    p.add_argument(
+        "--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any"
+    )
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
-    p.add_argument("--admin-secret", default=None,
-                   help="require X-Mock-Admin-Secret on /__mock__ calls (or set WACR_ADMIN_SECRET, which stays out of ps)")
+    p.add_argument(
+        "--admin-secret",
+        default=None,
+        help="require X-Mock-Admin-Secret on /__mock__ calls (or set WACR_ADMIN_SECRET, which stays out of ps)",
+    )
     p.add_argument("--no-control", action="store_true", help="turn the /__mock__ control API off")
-    p.add_argument("--mutant", "--fault", dest="mutant", default=None,
-                   help="serve a named bug, for testing test suites (see --list-mutants)")
-    p.add_argument("--list-mutants", "--list-faults", dest="list_mutants", action="store_true",
-                   help="list the mutants and exit")
+    p.add_argument(
+        "--mutant",
+        "--fault",
+        dest="mutant",
+        default=None,
+        help="serve a named bug, for testing test suites (see --list-mutants)",
+    )
+    p.add_argument(
+        "--list-mutants",
+        "--list-faults",
+        dest="list_mutants",
+        action="store_true",
+        help="list the mutants and exit",
+    )
     p.add_argument(
         "--variant",
         action="append",
@@ -108,7 +127,9 @@ def build(args: argparse.Namespace):
     if args.state_file:
         folder = args.state_file.resolve().parent
         if not folder.is_dir():
-            raise SystemExit(f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first")
+            raise SystemExit(
+                f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first"
+            )
         attach_state_file(core, args.state_file)
     return MockApp(core, args.cors_origin or None, args.spec)
 
@@ -138,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     app = build(args)
     # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=3
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
 

@@ -49,7 +49,9 @@ class Context:
     sent: dict[str, Any] = field(default_factory=dict)  # the body as parsed, before readers and D16
     item_errors: dict[str, list[str]] = field(default_factory=dict)  # failures of single batch items
 
-    def error(self, status: int, code: str, details: dict | None = None, message: str | None = None) -> ApiError:
+    def error(
+        self, status: int, code: str, details: dict | None = None, message: str | None = None
+    ) -> ApiError:
         """The operation's documented error, with the message its ``x-error-codes`` give."""
         return ApiError(status, code, message or self.op.error_message(status, code), details)
 

@@ -161,7 +161,9 @@ def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     if "whatsapp_templates" in body:
         templates = body["whatsapp_templates"]
         required = {"template_id", "template_name", "category", "status", "body"}
-        if not isinstance(templates, list) or not all(isinstance(t, dict) and required <= set(t) for t in templates):
+        if not isinstance(templates, list) or not all(
+            isinstance(t, dict) and required <= set(t) for t in templates
+        ):
             raise ControlError(400, f"whatsapp_templates must be a list of objects with {sorted(required)}")
         try:
             for definition in templates:
@@ -236,7 +238,9 @@ def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
         raise ControlError(400, "is_opted_out must be true or false")
     contact = tenant.table("contacts")[contact_id]
     now = core.store.clock_of(tenant).now()
-    return present_contact(tenant, tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now))
+    return present_contact(
+        tenant, tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now)
+    )
 
 
 def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:

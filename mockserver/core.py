@@ -70,7 +70,11 @@ class ControlSettings:
         if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
             return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
         origin = headers.get("origin")
-        if origin is not None and origin not in self.origins and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES:
+        if (
+            origin is not None
+            and origin not in self.origins
+            and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES
+        ):
             return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
         return None
 
@@ -101,7 +105,9 @@ class MockCore:
         self.router = Router(list(self.spec.operations.values()))
         self.control = control
         self.fixtures = tuple(str(path) for path in fixtures)
-        self.response_validator = ResponseValidator(self.spec, lenient=bool(self.variants)) if validate_responses else None
+        self.response_validator = (
+            ResponseValidator(self.spec, lenient=bool(self.variants)) if validate_responses else None
+        )
         # The seams: each instance has its own, so changing one changes this instance only.
         self.steps: Steps = DEFAULT_STEPS
         self.handlers = {**handler_table(self.spec.operations), **self.behaviour.handlers}
@@ -157,18 +163,37 @@ class MockCore:
             for _, step in self.steps:
                 step(self, exchange)
             response = envelopes.success(
-                exchange.op, exchange.reply, exchange.request_id, exchange.now, exchange.tenant.id, self.behaviour
+                exchange.op,
+                exchange.reply,
+                exchange.request_id,
+                exchange.now,
+                exchange.tenant.id,
+                self.behaviour,
             )
         except ApiError as error:
             message = self.behaviour.error_text(error.status, error.code, error.message)
             response = envelopes.error(
-                exchange.envelope, error.status, error.code, message, error.details, exchange.request_id, exchange.now
+                exchange.envelope,
+                error.status,
+                error.code,
+                message,
+                error.details,
+                exchange.request_id,
+                exchange.now,
             )
             response.headers.update(error.headers)
         except Exception:  # noqa: BLE001  (a mock bug still answers in the contract's shape)
-            log.exception("unhandled error in %s %s (request %s)", request.method, request.path, exchange.request_id)
+            log.exception(
+                "unhandled error in %s %s (request %s)", request.method, request.path, exchange.request_id
+            )
             response = envelopes.error(
-                exchange.envelope, 500, "INTERNAL_ERROR", "Internal server error", None, exchange.request_id, exchange.now
+                exchange.envelope,
+                500,
+                "INTERNAL_ERROR",
+                "Internal server error",
+                None,
+                exchange.request_id,
+                exchange.now,
             )
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
@@ -181,7 +206,11 @@ class MockCore:
         for hook in self.after_dispatch:
             hook(exchange, response)
         # An injected error is the caller's wish, documented or not: it is not a mock bug.
-        if self.response_validator is not None and exchange.op is not None and INJECTED_HEADER not in response.headers:
+        if (
+            self.response_validator is not None
+            and exchange.op is not None
+            and INJECTED_HEADER not in response.headers
+        ):
             self.response_validator.check(exchange.op, response)
         return exchange, response
 

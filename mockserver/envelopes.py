@@ -18,7 +18,9 @@ def meta(request_id: str, now: float) -> dict:
     return {"request_id": request_id, "timestamp": iso(now)}
 
 
-def success(op: Operation, reply: Reply, request_id: str, now: float, tenant_id: int, behaviour: Behaviour) -> CoreResponse:
+def success(
+    op: Operation, reply: Reply, request_id: str, now: float, tenant_id: int, behaviour: Behaviour
+) -> CoreResponse:
     headers = {"X-Request-Id": request_id}
     message = behaviour.success_text(op, reply.message or op.success_message)
     present = behaviour.present
@@ -51,4 +53,6 @@ def error(
     entry: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         entry["details"] = details
-    return CoreResponse(status, {"success": False, "message": message, "error": entry, "meta": meta(request_id, now)}, headers)
+    return CoreResponse(
+        status, {"success": False, "message": message, "error": entry, "meta": meta(request_id, now)}, headers
+    )

@@ -150,7 +150,13 @@ def block(kind: type, raw: Any, where: str) -> Any:
     ]
     if missing:
         raise SpecError(f"{where}: missing keys {missing}")
-    return kind(**{name: _typed(hints[name], value, f"{where}.{name}") for name, value in raw.items() if name in fields})
+    return kind(
+        **{
+            name: _typed(hints[name], value, f"{where}.{name}")
+            for name, value in raw.items()
+            if name in fields
+        }
+    )
 
 
 def _mapping_of(kind: type, raw: Any, where: str) -> dict[str, Any]:
@@ -190,14 +196,18 @@ def compile_extensions(raw: dict, path: str, where: str) -> Extensions:
     }
     unknown = sorted(key for key in raw if key.startswith("x-") and key not in known)
     if unknown:
-        raise SpecError(f"{where}: unknown extensions {unknown} (docs/spec-conventions.md lists the known ones)")
+        raise SpecError(
+            f"{where}: unknown extensions {unknown} (docs/spec-conventions.md lists the known ones)"
+        )
     envelope = raw.get("x-envelope", "standard")
     if envelope not in ENVELOPES:
         raise SpecError(f"{where}: x-envelope must be one of {ENVELOPES}, got {envelope!r}")
     return Extensions(
         envelope=envelope,
         path_record=_path_record(raw, path, where),
-        rate_limit=block(RateLimit, raw["x-rate-limit"], f"{where} x-rate-limit") if "x-rate-limit" in raw else None,
+        rate_limit=block(RateLimit, raw["x-rate-limit"], f"{where} x-rate-limit")
+        if "x-rate-limit" in raw
+        else None,
         otp=block(OtpRules, raw.get("x-otp", {}), f"{where} x-otp"),
         in_use=block(InUse, raw["x-in-use"], f"{where} x-in-use") if "x-in-use" in raw else None,
         media_rules=_mapping_of(MediaRule, raw.get("x-media-rules", {}), f"{where} x-media-rules"),

@@ -62,7 +62,9 @@ class CoreRequest:
     origin: str = "http://127.0.0.1:8080"
 
     @classmethod
-    def received(cls, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes, origin: str) -> CoreRequest:
+    def received(
+        cls, method: str, path: str, query_string: str, headers: dict[str, str], body: bytes, origin: str
+    ) -> CoreRequest:
         """A request as an adapter read it: a body over the limit is dropped and flagged (413)."""
         too_large = len(body) > body_limit(headers)
         return cls(method, path, query_string, headers, b"" if too_large else body, too_large, origin)

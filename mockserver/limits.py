@@ -35,7 +35,10 @@ class SlidingWindow:
 def prune_idle(windows: dict[str, SlidingWindow], now: float, seconds: float, prefix: str) -> None:
     """Drops the windows under ``prefix`` that admitted no call in the last ``seconds``: without
     this, a limiter per phone ever seen would stay in memory (and in the state file) for good."""
-    idle = [key for key, window in windows.items()
-            if key.startswith(prefix) and (not window.hits or window.hits[-1] <= now - seconds)]
+    idle = [
+        key
+        for key, window in windows.items()
+        if key.startswith(prefix) and (not window.hits or window.hits[-1] <= now - seconds)
+    ]
     for key in idle:
         del windows[key]

@@ -193,7 +193,9 @@ class Paging:
     page: Pager = page_of
 
 
-def respond(ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record) -> Reply:
+def respond(
+    ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record
+) -> Reply:
     """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
     paging: Paging = ctx.paging
     op, behaviour = ctx.op, ctx.behaviour
@@ -210,7 +212,11 @@ def respond(ctx: Context, records: Iterable[dict], present: Callable[[dict], dic
         records = search_records(records, term, op.ext("search-fields", []))
     records = paging.sort(records, ctx.query.get("sort") or behaviour.default_sort(op))
     url = ctx.origin + BASE_PATH + op.path
-    items, meta, links = paging.page(records, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query)
+    items, meta, links = paging.page(
+        records, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query
+    )
     fields = ctx.query.get("fields")
-    data = [select_fields(behaviour.present(op, present(item), "item", ctx.tenant.id), fields) for item in items]
+    data = [
+        select_fields(behaviour.present(op, present(item), "item", ctx.tenant.id), fields) for item in items
+    ]
     return Reply(data, listing=(meta, links))

@@ -14,7 +14,9 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
     (the core's 400)."""
     if "boundary=" not in content_type:
         raise ValueError("no boundary in Content-Type")
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         raise ValueError("not a multipart body")
     fields: dict[str, Any] = {}
@@ -32,5 +34,7 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
             try:
                 fields[name] = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
             except LookupError:
-                raise ValueError(f"part {name!r} names an unknown charset {part.get_content_charset()!r}") from None
+                raise ValueError(
+                    f"part {name!r} names an unknown charset {part.get_content_charset()!r}"
+                ) from None
     return fields

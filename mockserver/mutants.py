@@ -36,7 +36,9 @@ class Mutant:
 MUTANTS: dict[str, Mutant] = {}
 
 
-def mutant(name: str, area: str, description: str) -> Callable[[Callable[[MockCore], None]], Callable[[MockCore], None]]:
+def mutant(
+    name: str, area: str, description: str
+) -> Callable[[Callable[[MockCore], None]], Callable[[MockCore], None]]:
     def register(apply: Callable[[MockCore], None]) -> Callable[[MockCore], None]:
         MUTANTS[name] = Mutant(name, area, description, apply)
         return apply
@@ -89,7 +91,9 @@ def delete_without_checks(core: MockCore, operation_id: str, collection: str | N
 # --- OTP --------------------------------------------------------------------------------------------
 
 
-@mutant("otp_expiry_off_by_one", "OTP", "an OTP still verifies at the very second it expires (now == expires_at)")
+@mutant(
+    "otp_expiry_off_by_one", "OTP", "an OTP still verifies at the very second it expires (now == expires_at)"
+)
 def _otp_expiry_off_by_one(core: MockCore) -> None:
     def verify(original, ctx):
         otp = ctx.tenant.otps.get(auth.otp_key(ctx))
@@ -213,7 +217,9 @@ def _validation_first_field_only(core: MockCore) -> None:
 def _validation_message_reworded(core: MockCore) -> None:
     def change(response: CoreResponse) -> None:
         if error_code(response) == "VALIDATION_ERROR":
-            text = json.dumps(response.body).replace("Phone number is required", "The phone field is required.")
+            text = json.dumps(response.body).replace(
+                "Phone number is required", "The phone field is required."
+            )
             response.body = json.loads(text)
 
     rewrite_responses(core, change)
@@ -228,7 +234,9 @@ def _validation_status_400(core: MockCore) -> None:
     rewrite_responses(core, change)
 
 
-@mutant("validation_coerces_strings", "validation", "a numeric string is accepted where the spec says integer")
+@mutant(
+    "validation_coerces_strings", "validation", "a numeric string is accepted where the spec says integer"
+)
 def _validation_coerces_strings(core: MockCore) -> None:
     def validate(original, core, exchange):
         for name, value in list(exchange.body.items()):
@@ -399,7 +407,9 @@ def _total_is_page_size(core: MockCore) -> None:
 @mutant("descending_sort_ignored", "pagination", "a '-' sort prefix is ignored")
 def _descending_sort_ignored(core: MockCore) -> None:
     original = core.paging.sort
-    core.paging = dataclasses.replace(core.paging, sort=lambda records, sort: original(records, sort.replace("-", "")))
+    core.paging = dataclasses.replace(
+        core.paging, sort=lambda records, sort: original(records, sort.replace("-", ""))
+    )
 
 
 @mutant("per_page_unbounded", "pagination", "per_page above 100 is accepted")

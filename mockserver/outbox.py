@@ -72,7 +72,11 @@ def ensure_conversation_room(ctx: Context, phone: str) -> None:
     limit = ctx.tenant.limits.get("conversations", -1)
     talked_to = conversations_this_month(ctx.tenant, ctx.now)
     if limit != -1 and phone not in talked_to and len(talked_to) >= limit:
-        raise ctx.error(403, "FEATURE_LIMIT_EXCEEDED", {"feature": "conversations", "current": len(talked_to), "maximum": limit})
+        raise ctx.error(
+            403,
+            "FEATURE_LIMIT_EXCEEDED",
+            {"feature": "conversations", "current": len(talked_to), "maximum": limit},
+        )
 
 
 def merge(text: str, contact: dict) -> str:
@@ -88,7 +92,9 @@ def chat_for(ctx: Context, phone: str, contact: dict) -> dict:
     return chat
 
 
-def record(ctx: Context, phone: str, contact: dict, kind: str, text: str | None, url: str | None = None) -> dict:
+def record(
+    ctx: Context, phone: str, contact: dict, kind: str, text: str | None, url: str | None = None
+) -> dict:
     """Stores the outbound message in the history and returns the fields every send answer shares."""
     chat = chat_for(ctx, phone, contact)
     stamp = iso(ctx.now)

@@ -63,7 +63,9 @@ def ensure_room(ctx: Context, adding: int = 1) -> None:
     limit = ctx.tenant.limits.get("contacts", -1)
     current = len(ctx.tenant.table("contacts"))
     if limit != -1 and current + adding > limit:
-        raise ctx.error(403, "FEATURE_LIMIT_EXCEEDED", {"feature": "contacts", "current": current, "maximum": limit})
+        raise ctx.error(
+            403, "FEATURE_LIMIT_EXCEEDED", {"feature": "contacts", "current": current, "maximum": limit}
+        )
 
 
 def insert_contact(ctx: Context, values: dict) -> dict:

@@ -34,12 +34,16 @@ class ResponseValidator:
         key = (operation_id, status)
         if key not in self.validators:
             schema = self.spec.operation(operation_id).response_schemas.get(status)
-            self.validators[key] = Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+            self.validators[key] = (
+                Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+            )
         return self.validators[key]
 
     def problems(self, op: Operation, response: CoreResponse) -> list[str]:
         if str(response.status) not in op.raw.get("responses", {}):
-            return [] if self.lenient else [f"status {response.status} is not documented for {op.operation_id}"]
+            return (
+                [] if self.lenient else [f"status {response.status} is not documented for {op.operation_id}"]
+            )
         validator = self.validator(op.operation_id, response.status)
         if validator is None:
             return []

@@ -54,8 +54,12 @@ class Router:
         grouped: dict[str, dict[str, Operation]] = {}
         for op in operations:
             grouped.setdefault(op.path, {})[op.method] = op
-        routes = [Route(path, tuple(path.strip("/").split("/")), methods) for path, methods in grouped.items()]
-        self._exact = {route.template: route for route in routes if route.literal_count == len(route.segments)}
+        routes = [
+            Route(path, tuple(path.strip("/").split("/")), methods) for path, methods in grouped.items()
+        ]
+        self._exact = {
+            route.template: route for route in routes if route.literal_count == len(route.segments)
+        }
         self._templated = sorted(
             (r for r in routes if r.template not in self._exact), key=lambda r: -r.literal_count
         )

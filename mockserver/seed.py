@@ -200,7 +200,12 @@ def seed_rich_people(tenant: Tenant, now: float) -> None:
     vip = tenant.insert("groups", {"name": "VIP"}, now)
     tenant.insert("groups", {"name": "Newsletter"}, now)
     people = [
-        {"firstname": "Asha", "lastname": "Rao", "company": "Rao Textiles", "email": f"asha.rao.{tenant.id}@example.com"},
+        {
+            "firstname": "Asha",
+            "lastname": "Rao",
+            "company": "Rao Textiles",
+            "email": f"asha.rao.{tenant.id}@example.com",
+        },
         {"firstname": "Luis", "lastname": "Mendes", "type": "customer"},
     ]
     for number, person in enumerate(people, start=1):
@@ -215,7 +220,9 @@ def default_world(store: Store, scopes: Iterable[str]) -> Tenant:
     tenant = create_tenant(store, name="Demo Company")
     tenant.subdomain = "demo"
     store.add_token(tenant, ["*"], value=FULL_TOKEN)
-    store.add_token(tenant, sorted(scope for scope in set(scopes) if scope.endswith(":read")), value=READONLY_TOKEN)
+    store.add_token(
+        tenant, sorted(scope for scope in set(scopes) if scope.endswith(":read")), value=READONLY_TOKEN
+    )
     return tenant
 
 
@@ -226,8 +233,10 @@ def apply_fixtures(store: Store, path: Path | str) -> None:
             data = yaml.safe_load(handle) or {}
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("tenants", []), list) or not all(
-        isinstance(t, dict) for t in data.get("tenants", [])
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("tenants", []), list)
+        or not all(isinstance(t, dict) for t in data.get("tenants", []))
     ):
         raise ValueError(f"{path}: the fixtures file must hold a mapping with a 'tenants' list of mappings")
     problem = seed_problem(data)
@@ -241,7 +250,9 @@ def apply_fixtures(store: Store, path: Path | str) -> None:
             for key in ("limits", "features", "settings"):
                 getattr(tenant, key).update(spec.get(key) or {})
         for token in spec.get("tokens", []):
-            store.add_token(tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"])
+            store.add_token(
+                tenant, token.get("scopes", ["*"]), token.get("rate_limit_per_minute", 60), token["token"]
+            )
         now = store.clock_of(tenant).now()
         for collection in ("sources", "statuses", "groups", "contacts"):
             for index, record in enumerate(spec.get(collection, [])):
@@ -269,7 +280,10 @@ def seed_problem(data: dict) -> str | None:
     if not errors:
         return None
     first = errors[0]
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path).lstrip(".") or "the file"
+    where = (
+        "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path).lstrip(".")
+        or "the file"
+    )
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return f"{where}: {first.message}{more}"
 
@@ -280,5 +294,3 @@ def unknown_references(tenant: Tenant, contact: dict[str, Any]) -> str | None:
             return f"{field} {contact[field]} names no {collection[:-1]} of the tenant"
     missing = [g for g in contact.get("group_id") or [] if tenant.get("groups", g) is None]
     return f"group_id names no group {missing}" if missing else None
-
-

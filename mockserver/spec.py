@@ -151,7 +151,11 @@ def _query_validator(parameters: list[dict], where: str) -> tuple[ObjectValidato
             if key in param:
                 schema[key] = param[key]
         schemas[param["name"]] = schema
-        fields.append(compile_field(param["name"], schema, bool(param.get("required")), f"{where}?{param['name']}", from_text=True))
+        fields.append(
+            compile_field(
+                param["name"], schema, bool(param.get("required")), f"{where}?{param['name']}", from_text=True
+            )
+        )
     return ObjectValidator(fields), schemas
 
 
@@ -208,4 +212,3 @@ class Spec:
 
     def schema(self, name: str) -> dict:
         return self.resolved["components"]["schemas"][name]
-

@@ -99,7 +99,9 @@ def route(core: MockCore, exchange: Exchange) -> None:
         raise ApiError(404, "NOT_FOUND", "Route not found")
     exchange.op = exchange.match.operation(exchange.request.method)
     if exchange.op is None:
-        raise ApiError(405, "METHOD_NOT_ALLOWED", "Method not allowed", headers={"Allow": exchange.match.allow})
+        raise ApiError(
+            405, "METHOD_NOT_ALLOWED", "Method not allowed", headers={"Allow": exchange.match.allow}
+        )
 
 
 def authenticate(core: MockCore, exchange: Exchange) -> None:
@@ -119,7 +121,9 @@ def count_request(core: MockCore, exchange: Exchange) -> None:
     retry_after = token.window.admit(exchange.now, token.rate_limit_per_minute, 60)
     if retry_after is not None:
         error = rate_limited(retry_after)
-        error.headers.update({"X-RateLimit-Limit": str(token.rate_limit_per_minute), "X-RateLimit-Remaining": "0"})
+        error.headers.update(
+            {"X-RateLimit-Limit": str(token.rate_limit_per_minute), "X-RateLimit-Remaining": "0"}
+        )
         raise error
     exchange.counted = True
 
@@ -137,7 +141,9 @@ def inject_error(core: MockCore, exchange: Exchange) -> None:
     if entry.get("status"):
         status = int(entry["status"])
         code = entry.get("code") or ("INTERNAL_ERROR" if status >= 500 else "FAULT_INJECTED")
-        raise ApiError(status, code, entry.get("message") or "Injected fault", headers={INJECTED_HEADER: "injected"})
+        raise ApiError(
+            status, code, entry.get("message") or "Injected fault", headers={INJECTED_HEADER: "injected"}
+        )
 
 
 def check_scope(core: MockCore, exchange: Exchange) -> None:
@@ -209,7 +215,9 @@ def validate(core: MockCore, exchange: Exchange) -> None:
             query[key] = coerce_text(value, op.query_schemas[key])
     outcome = op.query.check(query)
     ctx.query = {k: v for k, v in query.items() if not outcome.errors.get(k)}
-    validator = (op.bodies.get("multipart/form-data") if exchange.form else None) or next(iter(op.bodies.values()), None)
+    validator = (op.bodies.get("multipart/form-data") if exchange.form else None) or next(
+        iter(op.bodies.values()), None
+    )
     emptied: list[str] = []
     if validator is not None:
         ctx.sent = ctx.body
@@ -228,7 +236,9 @@ def validate(core: MockCore, exchange: Exchange) -> None:
         # duplicates, listed, or a 422 as the options say. Only the request's own fields fail here,
         # and, where the behaviour says so, items breaking a format rule (D18).
         item_key = re.compile(rf"^{re.escape(partial)}\.\d+\.")
-        ctx.item_errors = {k: v for k, v in outcome.errors.items() if item_key.match(k) and k not in format_failures}
+        ctx.item_errors = {
+            k: v for k, v in outcome.errors.items() if item_key.match(k) and k not in format_failures
+        }
         outcome.errors = {k: v for k, v in outcome.errors.items() if k not in ctx.item_errors}
     if outcome.errors:
         raise ValidationFailed(outcome.errors)
@@ -258,7 +268,9 @@ DEFAULT_STEPS = Steps(
 # --- the parts of validation ---------------------------------------------------------------------
 
 
-def read_body(core: MockCore, body: dict[str, Any], validator: ObjectValidator, form: bool) -> tuple[dict[str, Any], list[str]]:
+def read_body(
+    core: MockCore, body: dict[str, Any], validator: ObjectValidator, form: bool
+) -> tuple[dict[str, Any], list[str]]:
     """The body as the validator sees it: form fields read, the readers applied, empty fields dropped (D16)."""
     readers = (core.behaviour.form_readers if form else ()) + core.behaviour.body_readers
     for reader in readers:

@@ -30,7 +30,14 @@ SCHEMA_RULES = (
     "maxItems",
     "items",
 )
-ALLOWED_KEYWORDS = frozenset(SCHEMA_RULES) | {"properties", "required", "default", "description", "examples", "title"}
+ALLOWED_KEYWORDS = frozenset(SCHEMA_RULES) | {
+    "properties",
+    "required",
+    "default",
+    "description",
+    "examples",
+    "title",
+}
 STATEFUL_RULES = ("unique", "exists")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -195,7 +202,9 @@ class FieldValidator:
         if not failed:
             for rule, collection in self.stateful:
                 outcome.references.append(
-                    ReferenceCheck(path, rule, collection, self.name, value, self.message(rule), self.normalise)
+                    ReferenceCheck(
+                        path, rule, collection, self.name, value, self.message(rule), self.normalise
+                    )
                 )
 
     def _validate_items(self, items: list, path: str, outcome: Outcome) -> bool:
@@ -235,7 +244,9 @@ def _check_keywords(schema: dict, where: str) -> None:
         raise SpecError(f"{where}: unsupported schema keywords {sorted(unknown)}")
 
 
-def compile_field(name: str, schema: dict, required: bool, where: str, from_text: bool = False) -> FieldValidator:
+def compile_field(
+    name: str, schema: dict, required: bool, where: str, from_text: bool = False
+) -> FieldValidator:
     """``from_text``: the value arrives as text (a query parameter), so a string is never of the wrong type."""
     _check_keywords(schema, where)
     messages: dict[str, str] = dict(schema.get("x-validation-messages") or {})

@@ -60,7 +60,9 @@ def imports(name: str, tree: ast.Module, known: dict[str, Path]) -> tuple[set[st
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 if full in known:
@@ -134,7 +136,9 @@ def census(root: Path) -> dict:
         lazy[name] = function_level_imports(tree)
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                functions.append((node.end_lineno - node.lineno + 1, f"{name}.{node.name} ({type(node).__name__[:-3]})"))
+                functions.append(
+                    (node.end_lineno - node.lineno + 1, f"{name}.{node.name} ({type(node).__name__[:-3]})")
+                )
     largest_module = max(sizes.items(), key=lambda item: item[1])
     defs = [item for item in functions if not item[1].endswith("(Class)")]
     classes = [item for item in functions if item[1].endswith("(Class)")]

@@ -49,7 +49,9 @@ class Operation:
 
 def operations(spec: Path) -> list[Operation]:
     # libyaml's loader, where PyYAML has it, reads the spec five times faster than the pure-Python one.
-    document = yaml.load(spec.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    document = yaml.load(
+        spec.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     found = []
     for path, item in document.get("paths", {}).items():
         for method in METHODS:
@@ -60,7 +62,8 @@ def operations(spec: Path) -> list[Operation]:
                 sorted(
                     int(status)
                     for status, response in op.get("responses", {}).items()
-                    if str(status).isdigit() and 200 <= int(status) < 300
+                    if str(status).isdigit()
+                    and 200 <= int(status) < 300
                     and "application/json" in (response.get("content") or {})
                 )
             )
@@ -81,8 +84,21 @@ def run_python_generator(spec: Path, work: Path) -> tuple[list[str], Path]:
     config = work / "openapi-python-client.yaml"
     config.write_text(PYTHON_CONFIG, encoding="utf-8")
     package = work / "client"
-    command = [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(spec),
-               "--output-path", str(package), "--meta", "none", "--config", str(config), "--overwrite"]
+    command = [
+        sys.executable,
+        "-m",
+        "openapi_python_client",
+        "generate",
+        "--path",
+        str(spec),
+        "--output-path",
+        str(package),
+        "--meta",
+        "none",
+        "--config",
+        str(config),
+        "--overwrite",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()]
     warnings = [line for line in lines if line and not line.startswith("Generating ")]
@@ -96,7 +112,9 @@ def _request_of(tree: ast.Module) -> tuple[str, str] | None:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Dict) and node.keys):
             continue
-        entries = {k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)}
+        entries = {
+            k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)
+        }
         method, url = entries.get("method"), entries.get("url")
         if isinstance(url, ast.Call) and isinstance(url.func, ast.Attribute) and url.func.attr == "format":
             url = url.func.value
@@ -113,7 +131,9 @@ def _parsed_models(tree: ast.Module) -> dict[int, str]:
         if isinstance(node, ast.ImportFrom) and ".models" in f".{node.module or ''}"
         for alias in node.names
     }
-    parse = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_parse_response"), None)
+    parse = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_parse_response"), None
+    )
     models: dict[int, str] = {}
     for node in ast.walk(parse) if parse else ():
         if not (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)):
@@ -123,8 +143,13 @@ def _parsed_models(tree: ast.Module) -> dict[int, str]:
             continue
         first = node.body[0]
         call = first.value if isinstance(first, ast.Assign) else None
-        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "from_dict"
-                and isinstance(call.func.value, ast.Name) and call.func.value.id in imported):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "from_dict"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in imported
+        ):
             models[int(status.value)] = call.func.value.id
     return models
 
@@ -163,18 +188,25 @@ def check_python(spec: Path, ops: list[Operation], work: Path) -> list[str]:
             continue
         module, models = entry
         missing = [s for s in op.statuses if s not in models]
-        untyped = [f"{s} ({models[s]}.data: {data_types[models[s]]})" for s in op.statuses
-                   if s in models and re.search(r"\b(Any|Unset)\b", data_types.get(models[s], ""))]
+        untyped = [
+            f"{s} ({models[s]}.data: {data_types[models[s]]})"
+            for s in op.statuses
+            if s in models and re.search(r"\b(Any|Unset)\b", data_types.get(models[s], ""))
+        ]
         if not op.statuses:
             problems.append(f"{op.operation_id}: the spec gives no 2xx JSON answer to check")
         elif missing or untyped:
-            what = ", ".join([f"{s} parsed without a model" for s in missing] + [f"{u} untyped" for u in untyped])
+            what = ", ".join(
+                [f"{s} parsed without a model" for s in missing] + [f"{u} untyped" for u in untyped]
+            )
             problems.append(f"{op.operation_id} ({module.relative_to(package)}): {what}")
         else:
             typed += 1
     headed = sum(1 for line in warnings if line.startswith(("WARNING", "Unable to process")))
-    print(f"openapi-python-client: {headed} warnings ({len(warnings)} lines); {typed} of {len(ops)} "
-          f"operations have a typed response model for every 2xx answer")
+    print(
+        f"openapi-python-client: {headed} warnings ({len(warnings)} lines); {typed} of {len(ops)} "
+        f"operations have a typed response model for every 2xx answer"
+    )
     return problems
 
 
@@ -207,7 +239,9 @@ def typescript_assertions(ops: list[Operation]) -> str:
     lines = [TS_ASSERTIONS_HEAD]
     for op in ops:
         for status in op.statuses:
-            lines.append(f'export const {op.operation_id}_{status}: Typed<JsonBody<"{op.operation_id}", {status}>> = true;\n')
+            lines.append(
+                f'export const {op.operation_id}_{status}: Typed<JsonBody<"{op.operation_id}", {status}>> = true;\n'
+            )
     return "".join(lines)
 
 
@@ -222,10 +256,16 @@ def check_typescript(spec: Path, ops: list[Operation], work: Path, node_bin: Pat
     absent = [name for name, found in tools.items() if found is None]
     if absent:
         return [f"not found in {node_bin}: {', '.join(absent)}"]
-    generated = subprocess.run([tools["openapi-typescript"], str(spec), "--output", str(work / "api.d.ts")],
-                               capture_output=True, text=True, check=False)
+    generated = subprocess.run(
+        [tools["openapi-typescript"], str(spec), "--output", str(work / "api.d.ts")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     output = re.sub(r"\x1b\[[0-9;]*m", "", generated.stdout + generated.stderr)  # colours, where forced
-    warnings = [line.strip() for line in output.splitlines() if line.strip() and not TS_PROGRESS.match(line.strip())]
+    warnings = [
+        line.strip() for line in output.splitlines() if line.strip() and not TS_PROGRESS.match(line.strip())
+    ]
     problems = [f"openapi-typescript: {line}" for line in warnings]
     if generated.returncode != 0:
         return [*problems, f"openapi-typescript exited with status {generated.returncode}"]
@@ -233,9 +273,27 @@ def check_typescript(spec: Path, ops: list[Operation], work: Path, node_bin: Pat
     (work / "operations.ts").write_text(typescript_assertions(ops), encoding="utf-8")
     # The checks need no DOM types; leaving that library out halves the compile time.
     compiled = subprocess.run(
-        [tools["tsc"], "--strict", "--noEmit", "--noUncheckedIndexedAccess", "--target", "es2022", "--lib", "es2022",
-         "--module", "esnext", "--moduleResolution", "bundler", "check.ts", "operations.ts"],
-        cwd=work, capture_output=True, text=True, check=False)
+        [
+            tools["tsc"],
+            "--strict",
+            "--noEmit",
+            "--noUncheckedIndexedAccess",
+            "--target",
+            "es2022",
+            "--lib",
+            "es2022",
+            "--module",
+            "esnext",
+            "--moduleResolution",
+            "bundler",
+            "check.ts",
+            "operations.ts",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     errors = [line for line in compiled.stdout.splitlines() if ": error TS" in line]
     # An assertion line fails as "Type 'true' is not assignable to type 'false'"; name its answer instead.
     assertion_lines = {f"{number}": name for number, name in enumerate(typescript_assertion_names(ops), 1)}
@@ -244,15 +302,19 @@ def check_typescript(spec: Path, ops: list[Operation], work: Path, node_bin: Pat
         where = re.match(r"operations\.ts\((\d+),", line)
         if where and where.group(1) in assertion_lines:
             failing.add(where.group(1))
-            problems.append(f"tsc: {assertion_lines[where.group(1)]}: the JSON body or its `data` is any, unknown, "
-                            f"never or possibly undefined ({line})")
+            problems.append(
+                f"tsc: {assertion_lines[where.group(1)]}: the JSON body or its `data` is any, unknown, "
+                f"never or possibly undefined ({line})"
+            )
         else:
             problems.append(f"tsc: {line}")
     if compiled.returncode != 0 and not errors:
         problems.append(f"tsc exited with status {compiled.returncode}: {compiled.stdout}{compiled.stderr}")
     asserted = sum(len(op.statuses) for op in ops)
-    print(f"openapi-typescript: {len(warnings)} warning lines; tsc --strict: {len(errors)} errors; "
-          f"{asserted - len(failing)} of {asserted} 2xx answers of {len(ops)} operations typed")
+    print(
+        f"openapi-typescript: {len(warnings)} warning lines; tsc --strict: {len(errors)} errors; "
+        f"{asserted - len(failing)} of {asserted} 2xx answers of {len(ops)} operations typed"
+    )
     return problems
 
 

@@ -24,8 +24,16 @@ import yaml
 
 TIERS = ("documented", "decided", "mock", "unmarked")
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-LIST_KEYS = ("sort_fields", "default_sort", "search_fields", "search_alias_q", "includes", "unknown_include",
-             "unknown_filter", "operators")
+LIST_KEYS = (
+    "sort_fields",
+    "default_sort",
+    "search_fields",
+    "search_alias_q",
+    "includes",
+    "unknown_include",
+    "unknown_filter",
+    "operators",
+)
 DECISION = re.compile(r"\bD\d+\b")
 DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
@@ -63,8 +71,10 @@ class Document:
         self.raw = raw
         implicit = raw.get("x-implicit-rules") or {}
         # Old format: only `type` was implicit (D5); element types counted as documented.
-        self.implicit: dict[str, str | None] = {"type": implicit.get("type", "assumed (D5)"),
-                                                "items": implicit.get("items")}
+        self.implicit: dict[str, str | None] = {
+            "type": implicit.get("type", "assumed (D5)"),
+            "items": implicit.get("items"),
+        }
 
     def resolve(self, node: Any) -> Any:
         seen = 0
@@ -136,7 +146,9 @@ def count_rules(doc: Document, census: Census) -> None:
 
 
 def count_error_entries(doc: Document, census: Census) -> None:
-    responses = [r for _, op, _ in doc.operations() for r in (op.get("responses") or {}).values() if "$ref" not in r]
+    responses = [
+        r for _, op, _ in doc.operations() for r in (op.get("responses") or {}).values() if "$ref" not in r
+    ]
     responses += list((doc.raw.get("components") or {}).get("responses", {}).values())
     for response in responses:
         for entry in response.get("x-error-codes") or ():
@@ -175,7 +187,9 @@ def count_response_properties(doc: Document, census: Census) -> None:
                     elif provenance is None and set(prop) <= envelope_keys:
                         continue
                     else:
-                        census.add("response properties", provenance, tier=None if provenance else "documented")
+                        census.add(
+                            "response properties", provenance, tier=None if provenance else "documented"
+                        )
 
 
 def count_operations(doc: Document, census: Census) -> None:
@@ -233,15 +247,22 @@ def table(census: Census) -> str:
         rows.append((category, *(counts[t] for t in TIERS), sum(counts.values()), census.uncited[category]))
     rows.append(("ALL", *(totals[t] for t in TIERS), sum(totals.values()), sum(census.uncited.values())))
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    lines = [" | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in (header, *rows)]
+    lines = [
+        " | ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in (header, *rows)
+    ]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document (default: openapi.yaml)")
+    parser.add_argument(
+        "--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document (default: openapi.yaml)"
+    )
     args = parser.parse_args(argv)
     raw = yaml.safe_load(args.spec.read_text(encoding="utf-8"))
     print(f"Provenance census of {args.spec}")

@@ -48,10 +48,19 @@ def run_token(api_url: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME",
-                        help="start the mock as this variant or profile (repeatable; wacr-mock --list-variants)")
-    parser.add_argument("--mutant", metavar="NAME", help="start the mock with this seeded bug (wacr-mock --list-mutants)")
-    parser.add_argument("--max-examples", type=int, default=10, help="examples per operation and phase (default 10)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="start the mock as this variant or profile (repeatable; wacr-mock --list-variants)",
+    )
+    parser.add_argument(
+        "--mutant", metavar="NAME", help="start the mock with this seeded bug (wacr-mock --list-mutants)"
+    )
+    parser.add_argument(
+        "--max-examples", type=int, default=10, help="examples per operation and phase (default 10)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="schemathesis's random seed (default 1)")
     parser.add_argument("st_args", nargs="*", help="further options for `st run`, after --")
     args = parser.parse_args(argv)
@@ -65,12 +74,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         token = run_token(server.api_url)
         command = [
-            sys.executable, "-m", "schemathesis.cli", "--config-file", str(ROOT / "schemathesis.toml"),
-            "run", str(ROOT / "openapi.yaml"),
-            "--url", server.api_url,
-            "-H", f"Authorization: Bearer {token}",
-            "--max-examples", str(args.max_examples),
-            "--seed", str(args.seed),
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
+            "run",
+            str(ROOT / "openapi.yaml"),
+            "--url",
+            server.api_url,
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            str(args.max_examples),
+            "--seed",
+            str(args.seed),
             *args.st_args,
         ]
         # A folder of its own, so the CLI's crash cache (.schemathesis/) neither replays another run's
@@ -80,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     verdict = "no failure" if code == 0 else "FAILED"
-    print(f"st_against_mock: mock {label}, --max-examples {args.max_examples} --seed {args.seed}: "
-          f"{verdict} (st exit {code}) in {time.monotonic() - started:.1f}s", flush=True)
+    print(
+        f"st_against_mock: mock {label}, --max-examples {args.max_examples} --seed {args.seed}: "
+        f"{verdict} (st exit {code}) in {time.monotonic() - started:.1f}s",
+        flush=True,
+    )
     return code
 
 

@@ -133,7 +133,9 @@ def start_mock(*args: str) -> MockServer:
 
 def run_mock_to_exit(*args: str) -> subprocess.CompletedProcess:
     """Runs the mock expecting it to refuse to start; returns the finished process."""
-    return subprocess.run(mock_command(*args), capture_output=True, text=True, cwd=PROJECT, timeout=START_TIMEOUT)
+    return subprocess.run(
+        mock_command(*args), capture_output=True, text=True, cwd=PROJECT, timeout=START_TIMEOUT
+    )
 
 
 def server_tenant(server: MockServer, **options) -> dict:

@@ -19,7 +19,9 @@ LAZY_IMPORTS_ALLOWED = {"mockserver.cli", "mockserver.pytest_plugin", "contract_
 
 
 def load_census():
-    spec = importlib.util.spec_from_file_location("architecture_census", PROJECT / "scripts" / "architecture_census.py")
+    spec = importlib.util.spec_from_file_location(
+        "architecture_census", PROJECT / "scripts" / "architecture_census.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.census(Path(PROJECT))
@@ -39,7 +41,11 @@ def test_no_private_names_of_other_modules(census: dict) -> None:
 
 
 def test_mock_imports_at_module_level(census: dict) -> None:
-    lazy = {name: found for name, found in census["function_level_imports"].items() if name.startswith("mockserver")}
+    lazy = {
+        name: found
+        for name, found in census["function_level_imports"].items()
+        if name.startswith("mockserver")
+    }
     assert set(lazy) <= LAZY_IMPORTS_ALLOWED, lazy
 
 

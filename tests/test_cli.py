@@ -50,7 +50,9 @@ def test_seed_file_adds_records_and_tenants(seeded_server: MockServer) -> None:
     """A ``--seed`` YAML adds records to the demo tenant and creates tenants with their own tokens."""
     server = seeded_server
     demo = get(server, "/contacts", "wacr_test_full", search="Grace").json()["data"]
-    assert [(c["firstname"], c["phone"], c["email"]) for c in demo] == [("Grace", "15550100001", "grace@example.com")]
+    assert [(c["firstname"], c["phone"], c["email"]) for c in demo] == [
+        ("Grace", "15550100001", "grace@example.com")
+    ]
     assert "Trade fair" in {s["name"] for s in get(server, "/sources", "wacr_test_full").json()["data"]}
     assert "Qualified" in {s["name"] for s in get(server, "/statuses", "wacr_test_full").json()["data"]}
     assert "Newsletter" in {g["name"] for g in get(server, "/groups", "wacr_test_full").json()["data"]}
@@ -93,15 +95,32 @@ def test_seed_survives_reset(seeded_server: MockServer) -> None:
         ("tenants:\n  - tokens: [{scopes: ['*']}]\n", "'token'"),
         ("tenants:\n  - contacts: [not-a-mapping]\n", "not valid"),
         ("foo: bar\n", "the file: Additional properties are not allowed ('foo' was unexpected)"),
-        ("tenants:\n  - contacts:\n      - {phone: '15550001111', type: bogus}\n",
-         "tenants[0].contacts[0].type: 'bogus' is not one of"),
-        ("tenants:\n  - contacts:\n      - {firstname: Ada}\n", "tenants[0].contacts[0]: 'phone' is a required property"),
+        (
+            "tenants:\n  - contacts:\n      - {phone: '15550001111', type: bogus}\n",
+            "tenants[0].contacts[0].type: 'bogus' is not one of",
+        ),
+        (
+            "tenants:\n  - contacts:\n      - {firstname: Ada}\n",
+            "tenants[0].contacts[0]: 'phone' is a required property",
+        ),
         ("tenants:\n  - sources: [{name: A, colour: red}]\n", "tenants[0].sources[0]: Additional properties"),
-        ("tenants:\n  - contacts:\n      - {phone: '15550001111', source_id: 999}\n",
-         "tenants[0].contacts[0]: source_id 999 names no source of the tenant"),
+        (
+            "tenants:\n  - contacts:\n      - {phone: '15550001111', source_id: 999}\n",
+            "tenants[0].contacts[0]: source_id 999 names no source of the tenant",
+        ),
     ],
-    ids=["yaml-syntax", "not-a-mapping", "tenants-not-a-list", "token-without-value", "record-not-a-mapping",
-         "unknown-key", "bad-enum", "missing-phone", "extra-record-key", "unknown-source"],
+    ids=[
+        "yaml-syntax",
+        "not-a-mapping",
+        "tenants-not-a-list",
+        "token-without-value",
+        "record-not-a-mapping",
+        "unknown-key",
+        "bad-enum",
+        "missing-phone",
+        "extra-record-key",
+        "unknown-source",
+    ],
 )
 def test_bad_seed_file_is_refused_with_a_clear_message(tmp_path: Path, content: str, says: str) -> None:
     """In process (fast): building the app from the options exits with one line naming the place (the file is
@@ -111,7 +130,11 @@ def test_bad_seed_file_is_refused_with_a_clear_message(tmp_path: Path, content: 
     with pytest.raises(SystemExit) as refused:
         cli.build(cli.parser().parse_args(["--seed", str(fixtures)]))
     message = str(refused.value)
-    assert message.startswith("wacr-mock: a --seed file is not valid") and says in message and "\n" not in message
+    assert (
+        message.startswith("wacr-mock: a --seed file is not valid")
+        and says in message
+        and "\n" not in message
+    )
 
 
 def test_bad_seed_file_exits_non_zero(tmp_path: Path) -> None:
@@ -197,7 +220,9 @@ def test_binding_beyond_loopback_generates_an_admin_secret() -> None:
     try:
         assert server.admin_secret, "\n".join(server.output)
         assert httpx.get(f"{server.root}/__mock__/health").status_code == 403
-        allowed = httpx.get(f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": server.admin_secret})
+        allowed = httpx.get(
+            f"{server.root}/__mock__/health", headers={"X-Mock-Admin-Secret": server.admin_secret}
+        )
         assert allowed.status_code == 200
         assert get(server, "/account", "wacr_test_full").status_code == 200
     finally:
@@ -206,7 +231,14 @@ def test_binding_beyond_loopback_generates_an_admin_secret() -> None:
 
 def test_help_lists_the_options() -> None:
     text = cli.parser().format_help()
-    for option in ("--seed", "--state-file", "--cors-origin", "--validate-responses", "--admin-secret", "--no-control"):
+    for option in (
+        "--seed",
+        "--state-file",
+        "--cors-origin",
+        "--validate-responses",
+        "--admin-secret",
+        "--no-control",
+    ):
         assert option in text
 
 
@@ -223,6 +255,8 @@ def test_each_request_is_logged_in_one_line_at_the_default_level() -> None:
     finally:
         server.stop()
     logged = [line for line in server.output if "wacr-mock:" in line and "/api/v2/" in line]
-    assert any(re.search(r"INFO wacr-mock: GET /api/v2/contacts\?per_page=2 200 \d+\.\dms listContacts$", line)
-               for line in logged), server.output
+    assert any(
+        re.search(r"INFO wacr-mock: GET /api/v2/contacts\?per_page=2 200 \d+\.\dms listContacts$", line)
+        for line in logged
+    ), server.output
     assert any(re.search(r"GET /api/v2/nowhere 404 \d+\.\dms -$", line) for line in logged), server.output

@@ -26,8 +26,12 @@ def total(server: MockServer, token: str, path: str) -> int:
 
 
 def contacts(tenant: dict, prefix: str) -> list[dict]:
-    person = {"lastname": "Parallel", "type": "lead",
-              "source_id": tenant["default_source_id"], "status_id": tenant["default_status_id"]}
+    person = {
+        "lastname": "Parallel",
+        "type": "lead",
+        "source_id": tenant["default_source_id"],
+        "status_id": tenant["default_status_id"],
+    }
     return [{**person, "firstname": f"{prefix}{n}", "phone": f"1555{n:07d}"} for n in range(PER_TENANT)]
 
 
@@ -61,7 +65,10 @@ def test_parallel_tenants_never_see_each_other(mock_server: MockServer) -> None:
     first_ids = {r.json()["data"]["id"] for r in first_answers}
     second_ids = {r.json()["data"]["id"] for r in second_answers}
     assert len(first_ids) == len(second_ids) == PER_TENANT and not first_ids & second_ids
-    for tenant, own, other, prefix in ((first, first_ids, second_ids, "A"), (second, second_ids, first_ids, "B")):
+    for tenant, own, other, prefix in (
+        (first, first_ids, second_ids, "A"),
+        (second, second_ids, first_ids, "B"),
+    ):
         with mock_server.client(tenant["token"]) as http:
             listed = http.get("/contacts", params={"per_page": 100, "page": 1}).json()
             assert listed["meta"]["total"] == PER_TENANT

@@ -90,8 +90,15 @@ def test_body_fields_agree(operation_id):
         assert mine.messages == field.messages, name
         assert mine.rules == mock_rules(field), name
         assert (mine.required, mine.required_if, mine.required_without) == (
-            field.required, field.required_if, field.required_without), name
-        assert (mine.types, mine.item_types, mine.item_format) == (field.types, field.item_types, field.item_format)
+            field.required,
+            field.required_if,
+            field.required_without,
+        ), name
+        assert (mine.types, mine.item_types, mine.item_format) == (
+            field.types,
+            field.item_types,
+            field.item_format,
+        )
         for siblings in sibling_cases(field):
             assert mine.is_required(siblings) == field.is_required(siblings), (name, siblings)
         for rule in mine.messages:
@@ -101,8 +108,12 @@ def test_body_fields_agree(operation_id):
 def request_paths(template: str) -> set[str]:
     """Concrete paths for a template: each parameter filled with an id, a word and every literal
     that stands at that place in another template (where D6 decides), with and without a trailing slash."""
-    literals = {segment for path in MOCK.resolved["paths"] for segment in path.strip("/").split("/")
-                if not segment.startswith("{")}
+    literals = {
+        segment
+        for path in MOCK.resolved["paths"]
+        for segment in path.strip("/").split("/")
+        if not segment.startswith("{")
+    }
     paths = {""}
     for segment in template.strip("/").split("/"):
         fillings = ({"1", "999999999999", "abc"} | literals) if segment.startswith("{") else {segment}
@@ -132,16 +143,29 @@ def tiny_spec(body: dict, paths: tuple[str, ...] = ("/things",), schemas: dict |
     content = {"application/json": {"schema": body}}
     return {
         "openapi": "3.1.0",
-        "paths": {path: {"post": {"operationId": f"op{index}", "tags": ["Things"], "requestBody": {"content": content},
-                                  "responses": {"201": {"description": "made"}}}}
-                  for index, path in enumerate(paths)},
+        "paths": {
+            path: {
+                "post": {
+                    "operationId": f"op{index}",
+                    "tags": ["Things"],
+                    "requestBody": {"content": content},
+                    "responses": {"201": {"description": "made"}},
+                }
+            }
+            for index, path in enumerate(paths)
+        },
         "components": {"schemas": schemas or {}},
     }
 
 
 def test_an_unknown_keyword_is_kept_and_is_no_rule():
-    names = {"type": "array", "uniqueItems": True, "minItems": 1, "items": {"type": "string"},
-             "x-validation-messages": {"minItems": "At least one name", "type": "Names must be a list"}}
+    names = {
+        "type": "array",
+        "uniqueItems": True,
+        "minItems": 1,
+        "items": {"type": "string"},
+        "x-validation-messages": {"minItems": "At least one name", "type": "Names must be a list"},
+    }
     spec = ContractSpec(tiny_spec({"type": "object", "required": ["names"], "properties": {"names": names}}))
     field = spec.operation("op0").body_fields["names"]
     assert field.schema["uniqueItems"] is True
@@ -149,9 +173,16 @@ def test_an_unknown_keyword_is_kept_and_is_no_rule():
 
 
 def test_allof_body_parts_are_merged():
-    body = {"allOf": [{"$ref": "#/components/schemas/Named"},
-                      {"type": "object", "required": ["age"], "properties": {"age": {"type": "integer"},
-                                                                              "name": {"maxLength": 9}}}]}
+    body = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Named"},
+            {
+                "type": "object",
+                "required": ["age"],
+                "properties": {"age": {"type": "integer"}, "name": {"maxLength": 9}},
+            },
+        ]
+    }
     named = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
     spec = ContractSpec(tiny_spec(body, schemas={"Named": named}))
     fields = spec.operation("op0").body_fields
@@ -162,15 +193,19 @@ def test_allof_body_parts_are_merged():
 
 
 def test_a_ref_cycle_is_named():
-    schemas = {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
-               "B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}}}
+    schemas = {
+        "A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+        "B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+    }
     with pytest.raises(ContractError, match=r"\$ref cycle: .*#/components/schemas/A"):
         ContractSpec(tiny_spec({"$ref": "#/components/schemas/A"}, schemas=schemas))
 
 
 def test_a_ref_to_nowhere_is_named():
     body = {"type": "object", "properties": {"x": {"$ref": "#/components/schemas/Missing"}}}
-    with pytest.raises(ContractError, match=re.escape("'#/components/schemas/Missing'") + r".*points to nothing"):
+    with pytest.raises(
+        ContractError, match=re.escape("'#/components/schemas/Missing'") + r".*points to nothing"
+    ):
         ContractSpec(tiny_spec(body))
 
 
@@ -179,7 +214,12 @@ def test_a_literal_segment_beats_a_parameter_whatever_the_order():
     spec = ContractSpec(tiny_spec({"type": "object"}, paths=("/a/{id}", "/a/{id}/c", "/a/b/{x}", "/a/b")))
     router = Router(spec.operations.values())
     assert [routed(router, "POST", path) for path in ("/a/1", "/a/b", "/a/b/c", "/a/1/c", "/a/b/")] == [
-        "op0", "op3", "op2", "op1", "op3"]
+        "op0",
+        "op3",
+        "op2",
+        "op1",
+        "op3",
+    ]
     assert router.match("/a") is None and router.match("/a/b/c/d") is None
     assert routed(router, "GET", "/a/b") is None and router.match("/a/b") is not None
 

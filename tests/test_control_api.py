@@ -36,7 +36,11 @@ def assert_refused(response: httpx.Response, status: int, says: str) -> None:
 
 
 def test_health(core: MockCore, control: httpx.Client) -> None:
-    assert control.get("/health").json() == {"status": "ok", "operations": len(core.spec.operations), "variants": []}
+    assert control.get("/health").json() == {
+        "status": "ok",
+        "operations": len(core.spec.operations),
+        "variants": [],
+    }
 
 
 def test_reset_returns_to_the_seed(core: MockCore, control: httpx.Client, client: httpx.Client) -> None:
@@ -68,7 +72,9 @@ def test_admin_secret_and_no_control() -> None:
     guarded = control_client(MockCore(control=ControlSettings(admin_secret="s3cret")))
     assert_refused(guarded.get("/health"), 403, "X-Mock-Admin-Secret")
     assert guarded.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}).status_code == 200
-    assert_refused(guarded.get("/health", headers={"X-Mock-Admin-Secret": "wrong"}), 403, "X-Mock-Admin-Secret")
+    assert_refused(
+        guarded.get("/health", headers={"X-Mock-Admin-Secret": "wrong"}), 403, "X-Mock-Admin-Secret"
+    )
     off = control_client(MockCore(control=ControlSettings(enabled=False, admin_secret="s3cret")))
     assert_refused(off.get("/health", headers={"X-Mock-Admin-Secret": "s3cret"}), 404, "turned off")
 
@@ -78,7 +84,12 @@ def test_control_answers_browsers_only_from_loopback_or_listed_origins() -> None
     settings = ControlSettings(origins=frozenset({"https://app.example"}))
     http = control_client(MockCore(control=settings))
     assert http.post("/reset").status_code == 200
-    for allowed in ("http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080", "https://app.example"):
+    for allowed in (
+        "http://localhost:5173",
+        "http://127.0.0.1:3000",
+        "http://[::1]:8080",
+        "https://app.example",
+    ):
         assert http.post("/reset", headers={"Origin": allowed}).status_code == 200, allowed
     for refused in ("https://evil.example", "http://localhost.evil.example", "null"):
         assert_refused(http.post("/reset", headers={"Origin": refused}), 403, "does not answer pages from")
@@ -87,10 +98,14 @@ def test_control_answers_browsers_only_from_loopback_or_listed_origins() -> None
 def test_control_answers_only_listed_host_names() -> None:
     """Bound to loopback, the control API refuses a Host a rebinding DNS name would send."""
     settings = ControlSettings(hosts=frozenset({"127.0.0.1", "localhost"}))
-    local = httpx.Client(transport=MockTransport(MockCore(control=settings)), base_url="http://127.0.0.1:4010/__mock__")
+    local = httpx.Client(
+        transport=MockTransport(MockCore(control=settings)), base_url="http://127.0.0.1:4010/__mock__"
+    )
     assert local.get("/health").status_code == 200
     assert local.get("/health", headers={"Host": "localhost:4010"}).status_code == 200
-    assert_refused(local.get("/health", headers={"Host": "rebound.example:4010"}), 403, "answers only to Host")
+    assert_refused(
+        local.get("/health", headers={"Host": "rebound.example:4010"}), 403, "answers only to Host"
+    )
 
 
 # --- tenants and tokens ------------------------------------------------------------------------
@@ -106,7 +121,9 @@ def test_new_tenant_with_defaults(core: MockCore, control: httpx.Client) -> None
         assert account.headers["X-RateLimit-Limit"] == "60"
         assert [s["id"] for s in http.get("/sources").json()["data"]] == [tenant["default_source_id"]]
         assert [s["id"] for s in http.get("/statuses").json()["data"]] == [tenant["default_status_id"]]
-        templates = {(t["template_name"], t["category"], t["status"]) for t in http.get("/templates").json()["data"]}
+        templates = {
+            (t["template_name"], t["category"], t["status"]) for t in http.get("/templates").json()["data"]
+        }
     assert ("otp_verification", "AUTHENTICATION", "APPROVED") in templates
     assert {("APPROVED", "MARKETING"), ("PENDING", "AUTHENTICATION")} <= {(s, c) for _, c, s in templates}
     assert "REJECTED" in {s for _, _, s in templates}
@@ -154,14 +171,18 @@ def test_new_tenant_with_options(core: MockCore, control: httpx.Client) -> None:
     ],
 )
 def test_new_tenant_refuses_malformed_calls(control: httpx.Client, body: bytes, says: str) -> None:
-    assert_refused(control.post("/tenants", content=body, headers={"Content-Type": "application/json"}), 400, says)
+    assert_refused(
+        control.post("/tenants", content=body, headers={"Content-Type": "application/json"}), 400, says
+    )
 
 
 def test_describe_and_change_a_tenant(control: httpx.Client) -> None:
     tenant_id = new_tenant(control)["tenant_id"]
     described = control.get(f"/tenants/{tenant_id}").json()
     assert described["tenant_id"] == tenant_id and described["counts"]["sources"] == 1
-    changed = control.patch(f"/tenants/{tenant_id}", json={"settings": {"staff": 3}, "limits": {"contacts": 9}})
+    changed = control.patch(
+        f"/tenants/{tenant_id}", json={"settings": {"staff": 3}, "limits": {"contacts": 9}}
+    )
     assert changed.status_code == 200
     assert changed.json()["settings"]["staff"] == 3 and changed.json()["limits"]["contacts"] == 9
 
@@ -169,8 +190,17 @@ def test_describe_and_change_a_tenant(control: httpx.Client) -> None:
 def test_replacing_whatsapp_templates_drives_sync(core: MockCore, control: httpx.Client) -> None:
     """PATCH ``whatsapp_templates`` changes the simulated WhatsApp account; Sync Templates mirrors it."""
     tenant = new_tenant(control)
-    only = {"template_id": "42", "template_name": "hello", "category": "UTILITY", "status": "APPROVED", "body": "Hi {{1}}"}
-    assert control.patch(f"/tenants/{tenant['tenant_id']}", json={"whatsapp_templates": [only]}).status_code == 200
+    only = {
+        "template_id": "42",
+        "template_name": "hello",
+        "category": "UTILITY",
+        "status": "APPROVED",
+        "body": "Hi {{1}}",
+    }
+    assert (
+        control.patch(f"/tenants/{tenant['tenant_id']}", json={"whatsapp_templates": [only]}).status_code
+        == 200
+    )
     with api_client(core, tenant["token"]) as http:
         summary = http.post("/templates/sync").json()["data"]
         assert summary == {"total": 1, "created": 1, "updated": 0, "deleted": 5}
@@ -179,8 +209,11 @@ def test_replacing_whatsapp_templates_drives_sync(core: MockCore, control: httpx
 
 @pytest.mark.parametrize(
     "templates",
-    [{"template_id": "1"}, [{"template_id": "1"}], [{"template_id": "1", "template_name": "x", "category": "UTILITY",
-                                                   "status": "APPROVED", "body": 5}]],
+    [
+        {"template_id": "1"},
+        [{"template_id": "1"}],
+        [{"template_id": "1", "template_name": "x", "category": "UTILITY", "status": "APPROVED", "body": 5}],
+    ],
     ids=["not-a-list", "missing-keys", "body-not-text"],
 )
 def test_change_tenant_refuses_malformed_templates(control: httpx.Client, templates) -> None:
@@ -203,7 +236,10 @@ def test_non_numeric_tenant_id_is_400(control: httpx.Client) -> None:
 
 def test_new_token_belongs_to_the_tenant(core: MockCore, control: httpx.Client) -> None:
     tenant = new_tenant(control)
-    answer = control.post(f"/tenants/{tenant['tenant_id']}/tokens", json={"scopes": ["sources:read"], "rate_limit_per_minute": 5})
+    answer = control.post(
+        f"/tenants/{tenant['tenant_id']}/tokens",
+        json={"scopes": ["sources:read"], "rate_limit_per_minute": 5},
+    )
     assert answer.status_code == 200
     extra = answer.json()
     assert extra["tenant_id"] == tenant["tenant_id"] and extra["scopes"] == ["sources:read"]
@@ -213,7 +249,9 @@ def test_new_token_belongs_to_the_tenant(core: MockCore, control: httpx.Client) 
         assert [s["id"] for s in listed.json()["data"]] == [tenant["default_source_id"]]
         assert listed.headers["X-RateLimit-Limit"] == "5"
         assert http.post("/sources", json={"name": "x"}).status_code == 403
-    assert_refused(control.post(f"/tenants/{tenant['tenant_id']}/tokens", json={"scopes": "*"}), 400, "scopes")
+    assert_refused(
+        control.post(f"/tenants/{tenant['tenant_id']}/tokens", json={"scopes": "*"}), 400, "scopes"
+    )
 
 
 # --- clocks ---------------------------------------------------------------------------------------
@@ -320,7 +358,9 @@ def test_move_clock_refuses_malformed_calls(control: httpx.Client, body: dict, s
 def test_clock_calls_refuse_unknown_tenants_and_bad_json(control: httpx.Client) -> None:
     assert_refused(control.get("/clock", params={"tenant_id": 999}), 404, "no tenant")
     assert_refused(control.post("/clock", json={"tenant_id": 999, "freeze": True}), 404, "no tenant")
-    assert_refused(control.post("/clock", content=b"{", headers={"Content-Type": "application/json"}), 400, "JSON")
+    assert_refused(
+        control.post("/clock", content=b"{", headers={"Content-Type": "application/json"}), 400, "JSON"
+    )
 
 
 # --- contacts and OTPs -----------------------------------------------------------------------------
@@ -331,16 +371,27 @@ def test_opt_a_contact_out_and_back_in(core: MockCore, control: httpx.Client) ->
     with api_client(core, tenant["token"]) as http:
         contact = http.post(
             "/contacts",
-            json={"firstname": "O", "lastname": "Out", "phone": "15550009999", "type": "lead",
-                  "source_id": tenant["default_source_id"], "status_id": tenant["default_status_id"]},
+            json={
+                "firstname": "O",
+                "lastname": "Out",
+                "phone": "15550009999",
+                "type": "lead",
+                "source_id": tenant["default_source_id"],
+                "status_id": tenant["default_status_id"],
+            },
         ).json()["data"]
         flagged = control.patch(f"/contacts/{contact['id']}", json={"is_opted_out": True})
         assert flagged.status_code == 200
-        contact.pop("groups")  # Create answers with its groups; the control call with the bare Contact resource
+        contact.pop(
+            "groups"
+        )  # Create answers with its groups; the control call with the bare Contact resource
         assert flagged.json() == {**contact, "is_opted_out": True}
         refused = http.post("/messages/text", json={"phone": "15550009999", "message": "Hi"})
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "CONTACT_OPTED_OUT"
-        assert control.patch(f"/contacts/{contact['id']}", json={"is_opted_out": False}).json()["is_opted_out"] is False
+        assert (
+            control.patch(f"/contacts/{contact['id']}", json={"is_opted_out": False}).json()["is_opted_out"]
+            is False
+        )
         assert http.post("/messages/text", json={"phone": "15550009999", "message": "Hi"}).status_code == 200
 
 
@@ -349,9 +400,18 @@ def test_opt_out_refuses_malformed_calls(control: httpx.Client, client: httpx.Cl
     assert_refused(control.patch("/contacts/abc", json={"is_opted_out": True}), 400, "id must be an integer")
     contact_id = client.post(
         "/contacts",
-        json={"firstname": "A", "lastname": "B", "phone": "15550008888", "type": "lead", "source_id": 1, "status_id": 1},
+        json={
+            "firstname": "A",
+            "lastname": "B",
+            "phone": "15550008888",
+            "type": "lead",
+            "source_id": 1,
+            "status_id": 1,
+        },
     ).json()["data"]["id"]
-    assert_refused(control.patch(f"/contacts/{contact_id}", json={"is_opted_out": "yes"}), 400, "is_opted_out")
+    assert_refused(
+        control.patch(f"/contacts/{contact_id}", json={"is_opted_out": "yes"}), 400, "is_opted_out"
+    )
     assert_refused(control.patch(f"/contacts/{contact_id}", json={}), 400, "is_opted_out")
 
 
@@ -359,16 +419,32 @@ def test_peek_at_a_stored_otp(core: MockCore, control: httpx.Client) -> None:
     """The stored OTP, code included, found under any spelling of the phone (D9)."""
     tenant = new_tenant(control)
     with api_client(core, tenant["token"]) as http:
-        sent = http.post("/auth/send-otp", json={"phone": "+1 555 000 7777", "template_name": "otp_verification",
-                                                 "code": "246810", "purpose": "login"})
+        sent = http.post(
+            "/auth/send-otp",
+            json={
+                "phone": "+1 555 000 7777",
+                "template_name": "otp_verification",
+                "code": "246810",
+                "purpose": "login",
+            },
+        )
         assert sent.status_code == 200, sent.text
-    otp = control.get("/otps", params={"tenant_id": tenant["tenant_id"], "phone": "15550007777", "purpose": "login"})
+    otp = control.get(
+        "/otps", params={"tenant_id": tenant["tenant_id"], "phone": "15550007777", "purpose": "login"}
+    )
     assert otp.status_code == 200
     assert otp.json() | {"created_at": None, "expires_at": None} == {
-        "phone": "15550007777", "purpose": "login", "code": "246810", "verification_attempts": 0, "max_attempts": 5,
-        "created_at": None, "expires_at": None,
+        "phone": "15550007777",
+        "purpose": "login",
+        "code": "246810",
+        "verification_attempts": 0,
+        "max_attempts": 5,
+        "created_at": None,
+        "expires_at": None,
     }
-    assert_refused(control.get("/otps", params={"tenant_id": tenant["tenant_id"], "phone": "15550007777"}), 404, "no OTP")
+    assert_refused(
+        control.get("/otps", params={"tenant_id": tenant["tenant_id"], "phone": "15550007777"}), 404, "no OTP"
+    )
 
 
 @pytest.mark.parametrize(
@@ -380,14 +456,18 @@ def test_peek_at_a_stored_otp(core: MockCore, control: httpx.Client) -> None:
         ({"tenant_id": "one", "phone": "15550007777"}, 400, "tenant_id must be an integer"),
     ],
 )
-def test_peek_otp_refuses_malformed_calls(control: httpx.Client, params: dict, status: int, says: str) -> None:
+def test_peek_otp_refuses_malformed_calls(
+    control: httpx.Client, params: dict, status: int, says: str
+) -> None:
     assert_refused(control.get("/otps", params=params), status, says)
 
 
 # --- journal ----------------------------------------------------------------------------------
 
 
-def test_journal_lists_requests_newest_last(core: MockCore, control: httpx.Client, client: httpx.Client) -> None:
+def test_journal_lists_requests_newest_last(
+    core: MockCore, control: httpx.Client, client: httpx.Client
+) -> None:
     tenant = new_tenant(control)
     client.get("/account")
     client.get("/sources", params={"per_page": 2})
@@ -426,8 +506,12 @@ def test_status_fault_for_a_number_of_calls(control: httpx.Client, client: httpx
     assert control.get("/faults").json() == {"faults": {}}
 
 
-def test_fault_with_its_own_code_and_message_until_cleared(control: httpx.Client, client: httpx.Client) -> None:
-    control.post("/faults", json={"operation_id": "getAccount", "status": 429, "code": "SLOW_DOWN", "message": "Busy"})
+def test_fault_with_its_own_code_and_message_until_cleared(
+    control: httpx.Client, client: httpx.Client
+) -> None:
+    control.post(
+        "/faults", json={"operation_id": "getAccount", "status": 429, "code": "SLOW_DOWN", "message": "Busy"}
+    )
     for _ in range(3):
         answer = client.get("/account")
         assert answer.status_code == 429 and answer.json()["error"]["code"] == "SLOW_DOWN"

@@ -23,7 +23,9 @@ def assert_error(response: httpx.Response, status: int) -> dict:
 
 def test_deeply_nested_json_is_a_400_not_a_crash(client: httpx.Client) -> None:
     nested = b"[" * 100_000 + b"]" * 100_000
-    body = assert_error(client.post("/sources", content=nested, headers={"Content-Type": "application/json"}), 400)
+    body = assert_error(
+        client.post("/sources", content=nested, headers={"Content-Type": "application/json"}), 400
+    )
     assert body["error"]["code"] == "INVALID_JSON"
     assert client.get("/sources").status_code == 200
 
@@ -74,7 +76,9 @@ def test_a_path_is_decoded_once(client: httpx.Client) -> None:
     assert_error(client.get(f"/sources/%253{source_id}"), 404)
 
 
-def test_journal_entries_have_a_bounded_size(core: MockCore, control: httpx.Client, client: httpx.Client) -> None:
+def test_journal_entries_have_a_bounded_size(
+    core: MockCore, control: httpx.Client, client: httpx.Client
+) -> None:
     client.get("/contacts/" + "x" * 50_000, params={"q": "y" * 50_000})
     entry = control.get("/requests").json()["requests"][-1]
     assert entry["status"] == 404
@@ -83,7 +87,11 @@ def test_journal_entries_have_a_bounded_size(core: MockCore, control: httpx.Clie
 
 def test_an_idle_limiter_is_dropped() -> None:
     """One OTP limiter per phone ever seen would grow without end."""
-    windows = {"otp-verify:1:15550001": SlidingWindow(), "otp-verify:1:15550002": SlidingWindow(), "other:1": SlidingWindow()}
+    windows = {
+        "otp-verify:1:15550001": SlidingWindow(),
+        "otp-verify:1:15550002": SlidingWindow(),
+        "other:1": SlidingWindow(),
+    }
     windows["otp-verify:1:15550001"].admit(now=1000.0, calls=10, seconds=60)
     windows["otp-verify:1:15550002"].admit(now=1050.0, calls=10, seconds=60)
     windows["other:1"].admit(now=1000.0, calls=10, seconds=60)

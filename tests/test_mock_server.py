@@ -42,7 +42,10 @@ def test_readonly_token_reads_but_cannot_write(mock_server: MockServer) -> None:
         assert http.get("/sources").status_code == 200
         refused = http.post("/sources", json={"name": "Nope"})
     assert refused.status_code == 403
-    assert refused.json()["error"] == {"code": "INSUFFICIENT_SCOPE", "message": "Token missing sources:write scope"}
+    assert refused.json()["error"] == {
+        "code": "INSUFFICIENT_SCOPE",
+        "message": "Token missing sources:write scope",
+    }
 
 
 @pytest.mark.parametrize("token", [None, "wacr_unknown"])
@@ -100,7 +103,9 @@ def test_openapi_yaml_is_the_contract(mock_server: MockServer, spec: Spec) -> No
     assert response.status_code == 200 and "yaml" in response.headers["content-type"]
     document = yaml.load(response.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     assert document["openapi"].startswith("3.1")
-    operations = [op for item in document["paths"].values() for key, op in item.items() if key != "parameters"]
+    operations = [
+        op for item in document["paths"].values() for key, op in item.items() if key != "parameters"
+    ]
     assert len(operations) == len(spec.operations)
 
 
@@ -109,25 +114,33 @@ def test_cors_preflight_for_an_allowed_origin(start_server) -> None:
     server = start_server("--cors-origin", ORIGIN)
     preflight = httpx.options(
         f"{server.api}/contacts",
-        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"},
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
-    simple = httpx.get(f"{server.api}/account", headers={"Origin": ORIGIN, "Authorization": f"Bearer {FULL_TOKEN}"})
+    simple = httpx.get(
+        f"{server.api}/account", headers={"Origin": ORIGIN, "Authorization": f"Bearer {FULL_TOKEN}"}
+    )
     assert simple.headers["access-control-allow-origin"] == ORIGIN
     exposed = simple.headers["access-control-expose-headers"].lower()
     assert "x-request-id" in exposed and "x-ratelimit-remaining" in exposed
     stranger = httpx.options(
-        f"{server.api}/contacts", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        f"{server.api}/contacts",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in stranger.headers
 
 
 def test_no_cors_headers_without_the_option(mock_server: MockServer) -> None:
-    response = httpx.get(f"{mock_server.api}/account", headers={"Origin": ORIGIN, "Authorization": f"Bearer {FULL_TOKEN}"})
+    response = httpx.get(
+        f"{mock_server.api}/account", headers={"Origin": ORIGIN, "Authorization": f"Bearer {FULL_TOKEN}"}
+    )
     assert "access-control-allow-origin" not in response.headers
 
 

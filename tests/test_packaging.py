@@ -20,8 +20,12 @@ API_LINE = re.compile(r"API:\s+(http://\S+/api/v2)")
 
 
 def run(*command: str | Path, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    result = subprocess.run(
+        [str(c) for c in command], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, command))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 
@@ -29,20 +33,47 @@ def run(*command: str | Path, cwd: Path, timeout: int = 600) -> subprocess.Compl
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv holding only the built wheel and what it depends on; returns its bin folder."""
     work = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", work / "dist", PROJECT, cwd=work)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--wheel-dir",
+        work / "dist",
+        PROJECT,
+        cwd=work,
+    )
     (wheel,) = (work / "dist").glob("wacr_contract-*.whl")
     venv.EnvBuilder(with_pip=True).create(work / "venv")
     bin_dir = work / "venv" / ("Scripts" if sys.platform == "win32" else "bin")
-    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", PROJECT / "constraints.txt",
-        f"wacr-contract[suite] @ {wheel.as_uri()}", cwd=work)
+    run(
+        bin_dir / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "-c",
+        PROJECT / "constraints.txt",
+        f"wacr-contract[suite] @ {wheel.as_uri()}",
+        cwd=work,
+    )
     return bin_dir
 
 
-def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(installed: Path, tmp_path: Path) -> None:
+def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(
+    installed: Path, tmp_path: Path
+) -> None:
     version = run(installed / "wacr-mock", "--version", cwd=tmp_path)
     assert version.stdout.startswith("wacr-mock ")
-    process = subprocess.Popen([installed / "wacr-mock", "--port", "0", "--log-level", "warning"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [installed / "wacr-mock", "--port", "0", "--log-level", "warning"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         lines = []
@@ -52,9 +83,21 @@ def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(instal
                 break
         match = API_LINE.search("".join(lines))
         assert match, "".join(lines)
-        result = run(installed / "python", "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
-                     "--base-url", match.group(1), "-k", "test_taken_name_gets_the_documented_message or test_list_envelope_shape",
-                     cwd=tmp_path)
+        result = run(
+            installed / "python",
+            "-m",
+            "pytest",
+            "--pyargs",
+            "contract_tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            match.group(1),
+            "-k",
+            "test_taken_name_gets_the_documented_message or test_list_envelope_shape",
+            cwd=tmp_path,
+        )
         assert re.search(r"\d+ passed", result.stdout), result.stdout
     finally:
         process.terminate()
@@ -70,5 +113,7 @@ def test_the_wheel_gives_other_projects_the_wacr_respx_fixture(installed: Path, 
         "    answer = httpx.get('https://crm.example/api/v2/account', headers={'Authorization': 'Bearer wacr_test_full'})\n"
         "    assert answer.status_code == 200 and answer.json()['success'] is True\n"
     )
-    result = run(installed / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", cwd=tmp_path)
+    result = run(
+        installed / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", cwd=tmp_path
+    )
     assert "1 passed" in result.stdout, result.stdout

@@ -24,13 +24,25 @@ def test_clean_phone(raw: str, cleaned: str) -> None:
 def test_two_spellings_address_one_contact(client: httpx.Client) -> None:
     created = client.post(
         "/contacts",
-        json={"firstname": "Sp", "lastname": "Elling", "phone": "+1 (555) 000-4444", "type": "lead",
-              "source_id": 1, "status_id": 1},
+        json={
+            "firstname": "Sp",
+            "lastname": "Elling",
+            "phone": "+1 (555) 000-4444",
+            "type": "lead",
+            "source_id": 1,
+            "status_id": 1,
+        },
     )
     assert created.status_code == 201 and created.json()["data"]["phone"] == "15550004444"
     again = client.post(
         "/contacts",
-        json={"firstname": "Sp", "lastname": "Elling", "phone": "1-555-000-4444", "type": "lead",
-              "source_id": 1, "status_id": 1},
+        json={
+            "firstname": "Sp",
+            "lastname": "Elling",
+            "phone": "1-555-000-4444",
+            "type": "lead",
+            "source_id": 1,
+            "status_id": 1,
+        },
     )
     assert again.status_code == 422 and list(again.json()["error"]["details"]) == ["phone"]

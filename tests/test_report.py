@@ -20,17 +20,37 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 FAILED_RED = (0xCF, 0x22, 0x2E)
 CURL_BLACK = (0x0D, 0x11, 0x17)
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
 def faulty_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of a run against the mock turned into a paging mutant (pages overlap)."""
     directory = tmp_path_factory.mktemp("report")
-    command = [sys.executable, "-m", "pytest", "contract_tests/test_pagination.py", "-q", "-p", "no:cacheprovider",
-               "-p", "contract_tests.mutant_plugin",
-               "-k", "test_pages_cover_the_list_exactly_once", "--wacr-report", str(directory)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "contract_tests/test_pagination.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "contract_tests.mutant_plugin",
+        "-k",
+        "test_pages_cover_the_list_exactly_once",
+        "--wacr-report",
+        str(directory),
+    ]
     env = {**os.environ, "WACR_MUTANT": "page_overlap"}
     result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -57,8 +77,8 @@ def pixels(png: bytes) -> set[tuple[int, int, int]]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     offset, idat, header = 8, b"", None
     while offset < len(png):
-        length, kind = struct.unpack(">I4s", png[offset:offset + 8])
-        data = png[offset + 8:offset + 8 + length]
+        length, kind = struct.unpack(">I4s", png[offset : offset + 8])
+        data = png[offset + 8 : offset + 8 + length]
         header = data if kind == b"IHDR" else header
         idat += data if kind == b"IDAT" else b""
         offset += 12 + length
@@ -68,7 +88,7 @@ def pixels(png: bytes) -> set[tuple[int, int, int]]:
     raw, stride, previous, seen = zlib.decompress(idat), width * channels, bytearray(width * channels), set()
     for row in range(height):
         start = row * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up, corner = previous[i], previous[i - channels] if i >= channels else 0
@@ -82,7 +102,7 @@ def pixels(png: bytes) -> set[tuple[int, int, int]]:
                 p = left + up - corner
                 nearest = min((abs(p - left), 0, left), (abs(p - up), 1, up), (abs(p - corner), 2, corner))[2]
                 line[i] = (line[i] + nearest) & 0xFF
-        seen.update(tuple(line[i:i + 3]) for i in range(0, stride, channels))
+        seen.update(tuple(line[i : i + 3]) for i in range(0, stride, channels))
         previous = line
     return seen
 
@@ -98,7 +118,7 @@ def test_the_report_shows_the_failing_cell_and_its_curl_command(faulty_report: P
     page = faulty_report / "index.html"
     dom = browse(page, "--dump-dom", profile=tmp_path / "dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
-    assert "<td class=\"failed\"" in dom.stdout and 'href="#failure-0"' in dom.stdout, dom.stdout[:2000]
+    assert '<td class="failed"' in dom.stdout and 'href="#failure-0"' in dom.stdout, dom.stdout[:2000]
     curl_in_page = first["exchange"]["curl"].replace("&", "&amp;")
     assert curl_in_page in dom.stdout
 

@@ -49,7 +49,9 @@ class World:
         answer = self.control.post(f"/tenants/{self.tenant['tenant_id']}/tokens", json=options)
         return answer.json()["token"]
 
-    def call(self, op: Operation, token: str | None = None, unknown: bool = False, **kwargs) -> httpx.Response:
+    def call(
+        self, op: Operation, token: str | None = None, unknown: bool = False, **kwargs
+    ) -> httpx.Response:
         headers = kwargs.pop("headers", {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -62,8 +64,13 @@ def world() -> Iterator[World]:
     control = httpx.Client(transport=MockTransport(core), base_url="http://mock.test/__mock__")
     tenant = new_tenant(control, rate_limit_per_minute=1_000_000)
     api = api_client(core, tenant["token"])
-    person = {"firstname": "W", "lastname": "Orld", "type": "lead",
-              "source_id": tenant["default_source_id"], "status_id": tenant["default_status_id"]}
+    person = {
+        "firstname": "W",
+        "lastname": "Orld",
+        "type": "lead",
+        "source_id": tenant["default_source_id"],
+        "status_id": tenant["default_status_id"],
+    }
     contact = api.post("/contacts", json={**person, "phone": "15550005555"}).json()["data"]
     group = api.post("/groups", json={"name": "World"}).json()["data"]
     message = api.post("/messages/text", json={"phone": PHONE, "message": "Hello"}).json()["data"]
@@ -128,22 +135,33 @@ def invalid_request(world: World, op: Operation) -> httpx.Response:
 
 def rate_limited(world: World, op: Operation) -> httpx.Response:
     token = world.token(rate_limit_per_minute=1)
-    world.api.get("/account", headers={"Authorization": f"Bearer {token}"})  # spends the one call (harmlessly)
+    world.api.get(
+        "/account", headers={"Authorization": f"Bearer {token}"}
+    )  # spends the one call (harmlessly)
     return world.call(op, token)
 
 
-ERROR_KINDS: dict[str, tuple[int, Callable[[Operation], bool], Callable[[World, Operation], httpx.Response]]] = {
+ERROR_KINDS: dict[
+    str, tuple[int, Callable[[Operation], bool], Callable[[World, Operation], httpx.Response]]
+] = {
     "no_token": (401, lambda op: True, lambda w, op: w.call(op, "wacr_nobody")),
     "no_scope": (403, lambda op: bool(op.scopes), lambda w, op: w.call(op, w.token(scopes=[]))),
     "unknown_record": (404, lambda op: "{" in op.path, lambda w, op: w.call(op, unknown=True)),
-    "malformed_json": (400, lambda op: "application/json" in op.bodies, lambda w, op: w.call(op, **as_json(b"{oops"))),
+    "malformed_json": (
+        400,
+        lambda op: "application/json" in op.bodies,
+        lambda w, op: w.call(op, **as_json(b"{oops")),
+    ),
     "too_large": (413, lambda op: bool(op.bodies), lambda w, op: w.call(op, **as_json(TOO_LARGE))),
     "wrong_media_type": (
-        415, lambda op: bool(op.bodies),
+        415,
+        lambda op: bool(op.bodies),
         lambda w, op: w.call(op, content=b"x", headers={"Content-Type": "text/plain"}),
     ),
     "invalid": (
-        422, lambda op: "422" in op.raw["responses"] and op.operation_id != "getComments", invalid_request,
+        422,
+        lambda op: "422" in op.raw["responses"] and op.operation_id != "getComments",
+        invalid_request,
     ),
     "rate_limited": (429, lambda op: True, rate_limited),
 }
@@ -184,7 +202,9 @@ def send_otp(world: World, token: str, phone: str, **extra) -> httpx.Response:
 
 
 def verify(world: World, token: str, phone: str, code: str) -> httpx.Response:
-    return world.api.post("/auth/verify", json={"phone": phone, "code": code}, headers={"Authorization": f"Bearer {token}"})
+    return world.api.post(
+        "/auth/verify", json={"phone": phone, "code": code}, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def otp_expired(world: World, token: str) -> httpx.Response:
@@ -210,8 +230,14 @@ def opted_out(world: World, token: str) -> httpx.Response:
 
 
 def contact_body(tenant: dict, phone: str) -> dict:
-    return {"firstname": "C", "lastname": "Ontact", "phone": phone, "type": "lead",
-            "source_id": int(tenant["default_source_id"]), "status_id": int(tenant["default_status_id"])}
+    return {
+        "firstname": "C",
+        "lastname": "Ontact",
+        "phone": phone,
+        "type": "lead",
+        "source_id": int(tenant["default_source_id"]),
+        "status_id": int(tenant["default_status_id"]),
+    }
 
 
 def over_contact_limit(world: World, token: str) -> httpx.Response:
@@ -221,7 +247,9 @@ def over_contact_limit(world: World, token: str) -> httpx.Response:
 
 
 def duplicate_phone(world: World, token: str) -> httpx.Response:
-    return world.api.post("/contacts", json=contact_body(world.tenant, "+1 555 000 5555"))  # the world's contact
+    return world.api.post(
+        "/contacts", json=contact_body(world.tenant, "+1 555 000 5555")
+    )  # the world's contact
 
 
 def template_feature_off(world: World, token: str) -> httpx.Response:
@@ -230,7 +258,9 @@ def template_feature_off(world: World, token: str) -> httpx.Response:
 
 
 def unknown_contact_id(world: World, token: str) -> httpx.Response:
-    return world.api.post("/messages/text", json={"phone": PHONE, "message": "Hi", "contact_id": int(UNKNOWN_ID)})
+    return world.api.post(
+        "/messages/text", json={"phone": PHONE, "message": "Hi", "contact_id": int(UNKNOWN_ID)}
+    )
 
 
 def wrong_code(world: World, token: str) -> httpx.Response:
@@ -243,8 +273,16 @@ BUSINESS_ERRORS: dict[str, tuple[int, str, Callable[[World, str], httpx.Response
     "invalid-code": (422, "INVALID_CODE", wrong_code),
     "otp-expired": (422, "OTP_EXPIRED", otp_expired),
     "max-attempts": (422, "MAX_ATTEMPTS_EXCEEDED", max_attempts),
-    "unknown-template": (404, "RESOURCE_NOT_FOUND", lambda w, t: send_otp(w, t, "15550006006", template_name="nope")),
-    "not-an-auth-template": (422, "VALIDATION_ERROR", lambda w, t: send_otp(w, t, "15550006007", template_name="spring_sale")),
+    "unknown-template": (
+        404,
+        "RESOURCE_NOT_FOUND",
+        lambda w, t: send_otp(w, t, "15550006006", template_name="nope"),
+    ),
+    "not-an-auth-template": (
+        422,
+        "VALIDATION_ERROR",
+        lambda w, t: send_otp(w, t, "15550006007", template_name="spring_sale"),
+    ),
     "opted-out": (403, "CONTACT_OPTED_OUT", opted_out),
     "contact-limit": (403, "FEATURE_LIMIT_EXCEEDED", over_contact_limit),
     "templates-feature-off": (403, "FEATURE_NOT_AVAILABLE", template_feature_off),

@@ -54,12 +54,17 @@ def test_state_lasts_for_the_block_only() -> None:
     with wacr_mock():
         httpx.post(f"{DEFAULT_BASE_URL}/api/v2/statuses", json={"name": "Once"}, headers=AUTH)
     with wacr_mock():
-        names = {s["name"] for s in httpx.get(f"{DEFAULT_BASE_URL}/api/v2/statuses", headers=AUTH).json()["data"]}
+        names = {
+            s["name"] for s in httpx.get(f"{DEFAULT_BASE_URL}/api/v2/statuses", headers=AUTH).json()["data"]
+        }
     assert "Once" not in names
 
 
-@pytest.mark.parametrize("url", ["https://example.com/api/v2/account", "http://app.wa.cr/api/v2/account"],
-                         ids=["other-host", "other-scheme"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.com/api/v2/account", "http://app.wa.cr/api/v2/account"],
+    ids=["other-host", "other-scheme"],
+)
 def test_requests_outside_the_base_url_are_not_mocked(url: str) -> None:
     """respx refuses to let them through: AllMockedAssertionError, not a silent real request."""
     with wacr_mock(), pytest.raises(respx.models.AllMockedAssertionError):

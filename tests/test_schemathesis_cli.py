@@ -19,8 +19,9 @@ EXAMPLES = ("--max-examples", "3", "--seed", "1")
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
 
 
 @pytest.mark.parametrize("profile", [None, "laravel", "minimal", "express"], ids=lambda p: p or "default")
@@ -30,7 +31,9 @@ def test_the_config_leaves_no_failure_on_a_correct_mock(profile: str | None) -> 
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     label = f"--variant {profile}" if profile else "default"
-    assert summary.startswith(f"st_against_mock: mock {label}") and "no failure (st exit 0)" in summary, summary
+    assert summary.startswith(f"st_against_mock: mock {label}") and "no failure (st exit 0)" in summary, (
+        summary
+    )
 
 
 def test_a_seeded_response_shape_bug_fails_the_run() -> None:

@@ -23,54 +23,106 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 # The docs' sidebar: 43 operations (method, path).
 OPERATIONS = {
-    ("GET", "/account"), ("GET", "/account/usage"), ("GET", "/account/limits"),
-    ("POST", "/auth/send-otp"), ("POST", "/auth/resend"), ("POST", "/auth/verify"), ("POST", "/auth/status"),
+    ("GET", "/account"),
+    ("GET", "/account/usage"),
+    ("GET", "/account/limits"),
+    ("POST", "/auth/send-otp"),
+    ("POST", "/auth/resend"),
+    ("POST", "/auth/verify"),
+    ("POST", "/auth/status"),
     ("GET", "/auth/templates"),
-    ("GET", "/comments/{mobile}"), ("POST", "/comments/{mobile}"),
-    ("GET", "/contacts"), ("POST", "/contacts"), ("GET", "/contacts/{id}"), ("PATCH", "/contacts/{id}"),
-    ("DELETE", "/contacts/{id}"), ("POST", "/contacts/batch"), ("DELETE", "/contacts/batch"),
-    ("GET", "/groups"), ("POST", "/groups"), ("GET", "/groups/{id}"), ("PATCH", "/groups/{id}"),
-    ("DELETE", "/groups/{id}"), ("POST", "/groups/{id}/contacts"), ("DELETE", "/groups/{id}/contacts"),
-    ("POST", "/messages/text"), ("POST", "/messages/template"), ("POST", "/messages/media"),
-    ("POST", "/messages/interactive"), ("GET", "/messages"), ("GET", "/messages/{id}"),
-    ("GET", "/sources"), ("POST", "/sources"), ("GET", "/sources/{id}"), ("PATCH", "/sources/{id}"),
+    ("GET", "/comments/{mobile}"),
+    ("POST", "/comments/{mobile}"),
+    ("GET", "/contacts"),
+    ("POST", "/contacts"),
+    ("GET", "/contacts/{id}"),
+    ("PATCH", "/contacts/{id}"),
+    ("DELETE", "/contacts/{id}"),
+    ("POST", "/contacts/batch"),
+    ("DELETE", "/contacts/batch"),
+    ("GET", "/groups"),
+    ("POST", "/groups"),
+    ("GET", "/groups/{id}"),
+    ("PATCH", "/groups/{id}"),
+    ("DELETE", "/groups/{id}"),
+    ("POST", "/groups/{id}/contacts"),
+    ("DELETE", "/groups/{id}/contacts"),
+    ("POST", "/messages/text"),
+    ("POST", "/messages/template"),
+    ("POST", "/messages/media"),
+    ("POST", "/messages/interactive"),
+    ("GET", "/messages"),
+    ("GET", "/messages/{id}"),
+    ("GET", "/sources"),
+    ("POST", "/sources"),
+    ("GET", "/sources/{id}"),
+    ("PATCH", "/sources/{id}"),
     ("DELETE", "/sources/{id}"),
-    ("GET", "/statuses"), ("POST", "/statuses"), ("GET", "/statuses/{id}"), ("PATCH", "/statuses/{id}"),
+    ("GET", "/statuses"),
+    ("POST", "/statuses"),
+    ("GET", "/statuses/{id}"),
+    ("PATCH", "/statuses/{id}"),
     ("DELETE", "/statuses/{id}"),
-    ("GET", "/templates"), ("POST", "/templates/sync"), ("GET", "/templates/{id}"),
+    ("GET", "/templates"),
+    ("POST", "/templates/sync"),
+    ("GET", "/templates/{id}"),
 }
 
 # Documented scopes (reference §1.4 of each file; D7 "Documented").
 DOCUMENTED_SCOPES = {
-    ("GET", "/account"): "account:read", ("GET", "/account/usage"): "account:read",
+    ("GET", "/account"): "account:read",
+    ("GET", "/account/usage"): "account:read",
     ("GET", "/account/limits"): "account:read",
-    ("POST", "/auth/send-otp"): "messages:send", ("POST", "/auth/resend"): "messages:send",
-    ("POST", "/auth/verify"): "messages:send", ("POST", "/auth/status"): "messages:send",
+    ("POST", "/auth/send-otp"): "messages:send",
+    ("POST", "/auth/resend"): "messages:send",
+    ("POST", "/auth/verify"): "messages:send",
+    ("POST", "/auth/status"): "messages:send",
     ("GET", "/auth/templates"): "templates:read",
-    ("GET", "/contacts"): "contacts:read", ("GET", "/contacts/{id}"): "contacts:read",
-    ("POST", "/contacts"): "contacts:write", ("PATCH", "/contacts/{id}"): "contacts:write",
-    ("POST", "/contacts/batch"): "contacts:write", ("DELETE", "/contacts/batch"): "contacts:delete",
-    ("GET", "/groups"): "groups:read", ("POST", "/groups"): "groups:write", ("PATCH", "/groups/{id}"): "groups:write",
-    ("POST", "/groups/{id}/contacts"): "groups:write", ("DELETE", "/groups/{id}/contacts"): "groups:write",
-    ("POST", "/messages/text"): "messages:send", ("POST", "/messages/template"): "messages:send",
-    ("POST", "/messages/media"): "messages:send", ("POST", "/messages/interactive"): "messages:send",
-    ("GET", "/messages"): "messages:read", ("GET", "/messages/{id}"): "messages:read",
-    ("POST", "/sources"): "sources:write", ("PATCH", "/sources/{id}"): "sources:write",
-    ("POST", "/statuses"): "statuses:write", ("PATCH", "/statuses/{id}"): "statuses:write",
-    ("GET", "/templates"): "templates:read", ("GET", "/templates/{id}"): "templates:read",
+    ("GET", "/contacts"): "contacts:read",
+    ("GET", "/contacts/{id}"): "contacts:read",
+    ("POST", "/contacts"): "contacts:write",
+    ("PATCH", "/contacts/{id}"): "contacts:write",
+    ("POST", "/contacts/batch"): "contacts:write",
+    ("DELETE", "/contacts/batch"): "contacts:delete",
+    ("GET", "/groups"): "groups:read",
+    ("POST", "/groups"): "groups:write",
+    ("PATCH", "/groups/{id}"): "groups:write",
+    ("POST", "/groups/{id}/contacts"): "groups:write",
+    ("DELETE", "/groups/{id}/contacts"): "groups:write",
+    ("POST", "/messages/text"): "messages:send",
+    ("POST", "/messages/template"): "messages:send",
+    ("POST", "/messages/media"): "messages:send",
+    ("POST", "/messages/interactive"): "messages:send",
+    ("GET", "/messages"): "messages:read",
+    ("GET", "/messages/{id}"): "messages:read",
+    ("POST", "/sources"): "sources:write",
+    ("PATCH", "/sources/{id}"): "sources:write",
+    ("POST", "/statuses"): "statuses:write",
+    ("PATCH", "/statuses/{id}"): "statuses:write",
+    ("GET", "/templates"): "templates:read",
+    ("GET", "/templates/{id}"): "templates:read",
     ("POST", "/templates/sync"): "templates:sync",
 }
 
 # Every documented validation message, per (operation, field) (reference "Validation Error Messages" tables).
 DOCUMENTED_MESSAGES = {
     ("POST", "/auth/send-otp"): {
-        "phone": ["Phone number is required", "Phone number must be at least 10 digits",
-                  "Phone number can only contain digits, +, -, spaces, and parentheses"],
+        "phone": [
+            "Phone number is required",
+            "Phone number must be at least 10 digits",
+            "Phone number can only contain digits, +, -, spaces, and parentheses",
+        ],
         "template_name": ["Template name is required"],
         "code": ["Authentication code is required"],
     },
-    ("POST", "/auth/resend"): {"phone": ["Phone number is required"], "template_name": ["Template name is required"]},
-    ("POST", "/auth/verify"): {"phone": ["Phone number is required"], "code": ["Verification code is required"]},
+    ("POST", "/auth/resend"): {
+        "phone": ["Phone number is required"],
+        "template_name": ["Template name is required"],
+    },
+    ("POST", "/auth/verify"): {
+        "phone": ["Phone number is required"],
+        "code": ["Verification code is required"],
+    },
     ("POST", "/auth/status"): {"phone": ["Phone number is required"]},
     ("POST", "/contacts"): {
         "firstname": ["First name is required"],
@@ -91,12 +143,19 @@ DOCUMENTED_MESSAGES = {
     ("POST", "/groups"): {"name": ["Group name is required", "A group with this name already exists"]},
     ("PATCH", "/groups/{id}"): {"name": ["Group name is required", "A group with this name already exists"]},
     ("POST", "/groups/{id}/contacts"): {
-        "contact_ids": ["Contact IDs are required", "Contact IDs must be an array",
-                        "One or more contact IDs do not exist"],
+        "contact_ids": [
+            "Contact IDs are required",
+            "Contact IDs must be an array",
+            "One or more contact IDs do not exist",
+        ],
     },
-    ("DELETE", "/groups/{id}/contacts"): {"contact_ids": ["Contact IDs are required", "Contact IDs must be an array"]},
+    ("DELETE", "/groups/{id}/contacts"): {
+        "contact_ids": ["Contact IDs are required", "Contact IDs must be an array"]
+    },
     ("POST", "/sources"): {"name": ["Source name is required", "A source with this name already exists"]},
-    ("PATCH", "/sources/{id}"): {"name": ["Source name is required", "A source with this name already exists"]},
+    ("PATCH", "/sources/{id}"): {
+        "name": ["Source name is required", "A source with this name already exists"]
+    },
     ("POST", "/statuses"): {
         "name": ["Status name is required", "A status with this name already exists"],
         "color": ["Color must be a valid hex color code (e.g., #FF5733)"],
@@ -124,8 +183,17 @@ DOCUMENTED_SUCCESS = {
     ("POST", "/comments/{mobile}"): "Comment added successfully",
 }
 
-TAGS = {"Account", "Authentication (OTP)", "Comments", "Contacts", "Groups", "Messages", "Sources", "Statuses",
-        "Templates"}
+TAGS = {
+    "Account",
+    "Authentication (OTP)",
+    "Comments",
+    "Contacts",
+    "Groups",
+    "Messages",
+    "Sources",
+    "Statuses",
+    "Templates",
+}
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +336,9 @@ def tier_strings(node, where: str = "") -> Iterator[tuple[str, str]]:
             here = f"{where}/{key}"
             if key in TIER_MAPS and isinstance(value, dict):
                 yield from ((f"{here}/{k}", v) for k, v in value.items())
-            elif isinstance(value, str) and (key == "provenance" or (key.startswith("x-") and key.endswith("provenance"))):
+            elif isinstance(value, str) and (
+                key == "provenance" or (key.startswith("x-") and key.endswith("provenance"))
+            ):
                 yield here, value
             else:
                 yield from tier_strings(value, here)
@@ -279,7 +349,9 @@ def tier_strings(node, where: str = "") -> Iterator[tuple[str, str]]:
 
 def decision_titles(text: str) -> dict[str, str]:
     """Decision number -> its title (the heading without a trailing parenthesis)."""
-    return {number: re.sub(r"\s*\(.*\)$", "", title).strip() for number, title in DECISION_HEADING.findall(text)}
+    return {
+        number: re.sub(r"\s*\(.*\)$", "", title).strip() for number, title in DECISION_HEADING.findall(text)
+    }
 
 
 def keys_anywhere(node, wanted: str) -> list[str]:
@@ -316,6 +388,7 @@ def test_no_old_assumed_rules_lists_remain(raw):
 
 def test_rule_tiers_name_rules_the_field_has_messages_for(raw):
     """A tier for a rule key the field never reports would be dead text."""
+
     def nodes(node):
         if isinstance(node, dict):
             yield node
@@ -345,7 +418,9 @@ def test_list_operations_give_a_tier_for_each_behaviour(resolved):
         tiers = raw_op.get("x-list-provenance") or {}
         expected = {"sort_fields", "default_sort", "search_fields", "unknown_filter", "operators"}
         expected |= {"includes", "unknown_include"} if raw_op.get("x-includes") else set()
-        expected |= {"search_alias_q"} if any(p.get("name") == "q" for p in raw_op.get("parameters", [])) else set()
+        expected |= (
+            {"search_alias_q"} if any(p.get("name") == "q" for p in raw_op.get("parameters", [])) else set()
+        )
         assert set(tiers) == expected, (op.operation_id, sorted(tiers))
         for field, spec in raw_op["x-filters"].items():
             assert TIER.match(spec.get("provenance", "")), (op.operation_id, field)
@@ -381,7 +456,9 @@ def test_no_link_ties_a_sends_chat_message_id_to_get_message(raw):
                 assert "chat_message_id" not in str(link.get("parameters")), key
 
 
-@pytest.mark.skipif(not SHARED_DECISIONS_PATH.exists(), reason="the shared decisions source is not next to the repository")
+@pytest.mark.skipif(
+    not SHARED_DECISIONS_PATH.exists(), reason="the shared decisions source is not next to the repository"
+)
 def test_docs_decisions_has_the_numbers_and_titles_of_the_shared_source():
     ours = decision_titles(DECISIONS_PATH.read_text(encoding="utf-8"))
     shared = decision_titles(SHARED_DECISIONS_PATH.read_text(encoding="utf-8"))
@@ -394,7 +471,9 @@ def load_census():
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("provenance_census", ROOT / "scripts" / "provenance_census.py")
+    spec = importlib.util.spec_from_file_location(
+        "provenance_census", ROOT / "scripts" / "provenance_census.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault(spec.name, module)
     spec.loader.exec_module(sys.modules[spec.name])
@@ -403,7 +482,10 @@ def load_census():
 
 def test_census_leaves_nothing_unmarked_and_every_decided_item_cites_a_decision(raw):
     census = load_census().take_census(raw)
-    totals = {tier: sum(c[tier] for c in census.counts.values()) for tier in ("documented", "decided", "mock", "unmarked")}
+    totals = {
+        tier: sum(c[tier] for c in census.counts.values())
+        for tier in ("documented", "decided", "mock", "unmarked")
+    }
     assert totals["unmarked"] == 0, {k: dict(c) for k, c in census.counts.items()}
     assert totals["documented"] and totals["decided"] and totals["mock"]
     assert sum(census.uncited.values()) == 0, dict(census.uncited)
@@ -411,12 +493,35 @@ def test_census_leaves_nothing_unmarked_and_every_decided_item_cites_a_decision(
 
 def test_census_reads_the_old_assumed_rules_format():
     old = {
-        "paths": {"/things": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 5,
-                         "x-validation-messages": {"type": "t", "items": "i", "maxItems": "m"},
-                         "x-assumed-rules": ["maxItems"]}}}}}},
-            "responses": {"200": {"description": "ok"}}}}},
+        "paths": {
+            "/things": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "tags": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "maxItems": 5,
+                                            "x-validation-messages": {
+                                                "type": "t",
+                                                "items": "i",
+                                                "maxItems": "m",
+                                            },
+                                            "x-assumed-rules": ["maxItems"],
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
     }
     counts = load_census().take_census(old).counts["body field rules"]
     # old format: type implicitly D5, items documented, listed rules decided without a Dn of their own

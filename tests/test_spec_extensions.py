@@ -26,13 +26,43 @@ def operation(document: dict, path: str, method: str) -> dict:
     ("path", "method", "change", "problem"),
     [
         ("/auth/resend", "post", lambda op: op["x-rate-limit"].pop("calls"), "missing keys \\['calls'\\]"),
-        ("/auth/resend", "post", lambda op: op["x-rate-limit"].update(per_second=1), "unknown keys \\['per_second'\\]"),
+        (
+            "/auth/resend",
+            "post",
+            lambda op: op["x-rate-limit"].update(per_second=1),
+            "unknown keys \\['per_second'\\]",
+        ),
         ("/auth/resend", "post", lambda op: op["x-otp"].update(max_attempts="5"), "expected an integer"),
-        ("/sources/{id}", "delete", lambda op: op["x-in-use"]["referenced_by"].pop("field"), "missing keys \\['field'\\]"),
-        ("/comments/{mobile}", "get", lambda op: op.update({"x-envelope": "flatt"}), "x-envelope must be one of"),
-        ("/comments/{mobile}", "get", lambda op: op["x-path-record"].update(param="phone"), "not a parameter"),
-        ("/comments/{mobile}", "get", lambda op: op["x-path-record"].update(normalise="digits"), "normalise must be"),
-        ("/account", "get", lambda op: op.update({"x-sucess-message": "OK"}), "unknown extensions \\['x-sucess-message'\\]"),
+        (
+            "/sources/{id}",
+            "delete",
+            lambda op: op["x-in-use"]["referenced_by"].pop("field"),
+            "missing keys \\['field'\\]",
+        ),
+        (
+            "/comments/{mobile}",
+            "get",
+            lambda op: op.update({"x-envelope": "flatt"}),
+            "x-envelope must be one of",
+        ),
+        (
+            "/comments/{mobile}",
+            "get",
+            lambda op: op["x-path-record"].update(param="phone"),
+            "not a parameter",
+        ),
+        (
+            "/comments/{mobile}",
+            "get",
+            lambda op: op["x-path-record"].update(normalise="digits"),
+            "normalise must be",
+        ),
+        (
+            "/account",
+            "get",
+            lambda op: op.update({"x-sucess-message": "OK"}),
+            "unknown extensions \\['x-sucess-message'\\]",
+        ),
     ],
 )
 def test_a_broken_block_stops_the_load_naming_the_operation(document, path, method, change, problem) -> None:
@@ -45,7 +75,9 @@ def test_a_broken_block_stops_the_load_naming_the_operation(document, path, meth
 
 def test_path_records_are_typed(document: dict) -> None:
     spec = Spec(document)
-    assert spec.operation("getTemplate").extensions.path_record == PathRecord("id", "templates", "template_id")
+    assert spec.operation("getTemplate").extensions.path_record == PathRecord(
+        "id", "templates", "template_id"
+    )
     comments = spec.operation("getComments")
     assert comments.envelope == "flat"
     assert comments.extensions.path_record.normalise == "phone"

@@ -42,7 +42,9 @@ def test_a_refused_call_that_changed_state_survives_a_restart(start_server, tmp_
     tenant = server_tenant(first)
     otp = {"phone": "15550007777", "purpose": "login"}
     with first.client(tenant["token"]) as http:
-        sent = http.post("/auth/send-otp", json={**otp, "template_name": "otp_verification", "code": "246810"})
+        sent = http.post(
+            "/auth/send-otp", json={**otp, "template_name": "otp_verification", "code": "246810"}
+        )
         assert sent.status_code == 200, sent.text
         for _ in range(2):
             assert http.post("/auth/verify", json={**otp, "code": "000000"}).status_code == 422
@@ -117,7 +119,9 @@ class RunsCode:
     ],
     ids=["empty", "another-pickle", "another-format", "not-a-mapping", "not-a-store", "runs-code"],
 )
-def test_other_unreadable_state_files_are_refused_and_kept(tmp_path: Path, content: bytes, monkeypatch) -> None:
+def test_other_unreadable_state_files_are_refused_and_kept(
+    tmp_path: Path, content: bytes, monkeypatch
+) -> None:
     """In process (fast): every unreadable file gives the same clear refusal, and none runs code."""
     monkeypatch.chdir(tmp_path)
     state = tmp_path / "state.bin"

@@ -104,8 +104,14 @@ def test_a_malformed_rate_limit_is_refused(text: str) -> None:
 def test_rate_limit_paces_a_run_and_the_closing_line_says_so() -> None:
     server = start_server()
     try:
-        result = run_suite("--base-url", server.api_url, "--rate-limit", "20/s",
-                           "-k", "test_taken_name_gets_the_documented_message")
+        result = run_suite(
+            "--base-url",
+            server.api_url,
+            "--rate-limit",
+            "20/s",
+            "-k",
+            "test_taken_name_gets_the_documented_message",
+        )
     finally:
         server.stop()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -122,18 +128,48 @@ def test_rate_limit_paces_a_run_and_the_closing_line_says_so() -> None:
 
 def test_the_suite_runs_from_any_folder(tmp_path: Path) -> None:
     """The plugin comes from the package's pytest11 entry point, not from this repository's conftest."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-q", "-p", "no:cacheprovider",
-                             "-k", "test_taken_name_gets_the_documented_message"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "contract_tests",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "test_taken_name_gets_the_documented_message",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "WA.cr contract:" in result.stdout
 
 
 def test_wacr_contract_passes_its_options_to_the_suite(tmp_path: Path) -> None:
     report = tmp_path / "report"
-    result = subprocess.run([sys.executable, "-m", "contract_tests.cli", "--level", "documented", "--report", str(report),
-                             "--", "-k", "test_taken_name_gets_the_documented_message"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contract_tests.cli",
+            "--level",
+            "documented",
+            "--report",
+            str(report),
+            "--",
+            "-k",
+            "test_taken_name_gets_the_documented_message",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (report / "index.html").is_file() and (report / "report.json").is_file()
     assert "contract level</b> documented" in (report / "index.html").read_text()

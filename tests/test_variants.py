@@ -498,7 +498,12 @@ def test_other_default_order_keeps_a_documented_default(mocks) -> None:
 
 def test_no_mock_limits(mocks) -> None:
     """Send OTP's purpose has no documented length (the other OTP pages document max:50)."""
-    otp = {"phone": "+919000001501", "code": "123456", "template_name": "otp_verification", "purpose": "p" * 80}
+    otp = {
+        "phone": "+919000001501",
+        "code": "123456",
+        "template_name": "otp_verification",
+        "purpose": "p" * 80,
+    }
     assert mocks().api.post("/auth/send-otp", json=otp).status_code == 422
     mock = mocks("no-mock-limits")
     assert mock.api.post("/auth/send-otp", json=otp).status_code == 200
@@ -555,8 +560,14 @@ def test_profiles_serve_the_basic_journey(mocks, profile: str) -> None:
 
 def shares_a_phone(api: httpx.Client) -> bool:
     body = {"firstname": "A", "lastname": "B", "phone": "+919000001801", "type": "lead"}
-    body.update(source_id=api.get("/sources").json()["data"][0]["id"], status_id=api.get("/statuses").json()["data"][0]["id"])
-    return api.post("/contacts", json=body).status_code == 201 and api.post("/contacts", json=body).status_code == 201
+    body.update(
+        source_id=api.get("/sources").json()["data"][0]["id"],
+        status_id=api.get("/statuses").json()["data"][0]["id"],
+    )
+    return (
+        api.post("/contacts", json=body).status_code == 201
+        and api.post("/contacts", json=body).status_code == 201
+    )
 
 
 def keeps_a_deleted_status(api: httpx.Client) -> bool:
@@ -567,7 +578,10 @@ def keeps_a_deleted_status(api: httpx.Client) -> bool:
 
 @pytest.mark.parametrize(
     ("mutant", "profile", "shows_the_bug"),
-    [("duplicate_phone_allowed", "laravel", shares_a_phone), ("deleted_record_still_readable", "express", keeps_a_deleted_status)],
+    [
+        ("duplicate_phone_allowed", "laravel", shares_a_phone),
+        ("deleted_record_still_readable", "express", keeps_a_deleted_status),
+    ],
 )
 def test_mutants_bite_with_a_profile_on_and_stay_in_their_instance(mutant, profile, shows_the_bug) -> None:
     """A mutant changes its own instance through the core's seams: the bug shows there, under a profile,

@@ -33,7 +33,9 @@ class Walk:
         self.call(f"get{singular}", "GET", f"{path}/{record_id}")
         self.call(f"update{singular}", "PATCH", f"{path}/{record_id}", json=update)
         self.call(f"delete{singular}", "DELETE", f"{path}/{record_id}")
-        return self.call(f"create{singular}", "POST", path, json={**create, "name": create["name"] + " 2"})["data"]["id"]
+        return self.call(f"create{singular}", "POST", path, json={**create, "name": create["name"] + " 2"})[
+            "data"
+        ]["id"]
 
 
 def otp_template(client: httpx.Client) -> str:
@@ -51,45 +53,82 @@ def walk_every_operation(client: httpx.Client) -> dict[str, httpx.Response]:
     call("getLimits", "GET", "/account/limits")
     call("listAuthTemplates", "GET", "/auth/templates")
     template = otp_template(client)
-    call("sendOtp", "POST", "/auth/send-otp", json={"phone": PHONE, "template_name": template, "code": "123456"})
+    call(
+        "sendOtp",
+        "POST",
+        "/auth/send-otp",
+        json={"phone": PHONE, "template_name": template, "code": "123456"},
+    )
     call("checkOtpStatus", "POST", "/auth/status", json={"phone": PHONE})
     call("verifyOtp", "POST", "/auth/verify", json={"phone": PHONE, "code": "123456"})
     call("resendOtp", "POST", "/auth/resend", json={"phone": PHONE, "template_name": template})
 
     source_id = walk.crud("Sources", "Source", "/sources", {"name": "Fair"}, {"name": "Trade fair"})
-    status_id = walk.crud("Statuses", "Status", "/statuses", {"name": "Hot", "color": "#FF0000"}, {"name": "Warm"})
+    status_id = walk.crud(
+        "Statuses", "Status", "/statuses", {"name": "Hot", "color": "#FF0000"}, {"name": "Warm"}
+    )
     group_id = walk.crud("Groups", "Group", "/groups", {"name": "VIP"}, {"name": "VIP customers"})
 
-    person = {"firstname": "Ada", "lastname": "Lovelace", "type": "lead", "source_id": source_id, "status_id": status_id}
-    contact_id = call("createContact", "POST", "/contacts", json={**person, "phone": OTHER_PHONE})["data"]["id"]
+    person = {
+        "firstname": "Ada",
+        "lastname": "Lovelace",
+        "type": "lead",
+        "source_id": source_id,
+        "status_id": status_id,
+    }
+    contact_id = call("createContact", "POST", "/contacts", json={**person, "phone": OTHER_PHONE})["data"][
+        "id"
+    ]
     call("listContacts", "GET", "/contacts", params={"include": "groups,source,status"})
     call("getContact", "GET", f"/contacts/{contact_id}")
     call("updateContact", "PATCH", f"/contacts/{contact_id}", json={"city": "London"})
     call("addGroupContacts", "POST", f"/groups/{group_id}/contacts", json={"contact_ids": [contact_id]})
     call("removeGroupContacts", "DELETE", f"/groups/{group_id}/contacts", json={"contact_ids": [contact_id]})
     batch = [{**person, "phone": f"1555000300{n}"} for n in range(3)]
-    created = call("batchCreateContacts", "POST", "/contacts/batch", json={"contacts": batch})["data"]["created"]
+    created = call("batchCreateContacts", "POST", "/contacts/batch", json={"contacts": batch})["data"][
+        "created"
+    ]
     call("batchDeleteContacts", "DELETE", "/contacts/batch", json={"ids": [c["id"] for c in created]})
 
-    call("sendTextMessage", "POST", "/messages/text", json={"phone": PHONE, "message": "Hi @{contact_first_name}"})
+    call(
+        "sendTextMessage",
+        "POST",
+        "/messages/text",
+        json={"phone": PHONE, "message": "Hi @{contact_first_name}"},
+    )
     call(
         "sendTemplateMessage",
         "POST",
         "/messages/template",
-        json={"phone": PHONE, "template_name": "order_shipped", "language": "en",
-              "header_image_url": "https://example.com/box.jpg", "field_1": "A-1"},
+        json={
+            "phone": PHONE,
+            "template_name": "order_shipped",
+            "language": "en",
+            "header_image_url": "https://example.com/box.jpg",
+            "field_1": "A-1",
+        },
     )
     call(
         "sendMediaMessage",
         "POST",
         "/messages/media",
-        json={"phone": PHONE, "media_type": "image", "media_url": "https://example.com/a.jpg", "caption": "Look"},
+        json={
+            "phone": PHONE,
+            "media_type": "image",
+            "media_url": "https://example.com/a.jpg",
+            "caption": "Look",
+        },
     )
     call(
         "sendInteractiveMessage",
         "POST",
         "/messages/interactive",
-        json={"phone": PHONE, "type": "button", "body_text": "Pick one", "buttons": [{"id": "y", "title": "Yes"}]},
+        json={
+            "phone": PHONE,
+            "type": "button",
+            "body_text": "Pick one",
+            "buttons": [{"id": "y", "title": "Yes"}],
+        },
     )
     message_id = call("listMessages", "GET", "/messages")["data"][0]["id"]
     call("getMessage", "GET", f"/messages/{message_id}")

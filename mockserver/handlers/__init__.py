@@ -40,5 +40,7 @@ def handler_table(operation_ids: Iterable[str]) -> dict[str, Handler]:
     missing = sorted(wanted - set(HANDLERS))
     unknown = sorted(set(HANDLERS) - wanted)
     if missing or unknown:
-        raise RuntimeError(f"handlers do not match the spec: without a handler {missing}; not in the spec {unknown}")
+        raise RuntimeError(
+            f"handlers do not match the spec: without a handler {missing}; not in the spec {unknown}"
+        )
     return dict(HANDLERS)

@@ -48,13 +48,19 @@ def auth_template(ctx: Context) -> dict:
     name = ctx.body["template_name"]
     language = ctx.body.get("language") or "en"
     candidates = [
-        t for t in ctx.tenant.table("templates").values() if t["template_name"] == name and t["status"] == "APPROVED"
+        t
+        for t in ctx.tenant.table("templates").values()
+        if t["template_name"] == name and t["status"] == "APPROVED"
     ]
-    template = next((t for t in candidates if t["language"] == language), None) or next(iter(candidates), None)
+    template = next((t for t in candidates if t["language"] == language), None) or next(
+        iter(candidates), None
+    )
     if template is None:
         raise ctx.error(404, "RESOURCE_NOT_FOUND")
     if template["category"] != "AUTHENTICATION":
-        raise ValidationFailed({"template_name": [ctx.op.field_message("template_name", "template_category")]})
+        raise ValidationFailed(
+            {"template_name": [ctx.op.field_message("template_name", "template_category")]}
+        )
     return template
 
 
@@ -136,7 +142,9 @@ def check_otp_status(ctx: Context) -> Reply:
 
 def list_auth_templates(ctx: Context) -> Reply:
     usable = [
-        t for t in ctx.tenant.table("templates").values() if t["category"] == "AUTHENTICATION" and t["status"] == "APPROVED"
+        t
+        for t in ctx.tenant.table("templates").values()
+        if t["category"] == "AUTHENTICATION" and t["status"] == "APPROVED"
     ]
     return listing.respond(ctx, usable, present_auth_template)
 

@@ -7,8 +7,19 @@ from urllib.parse import urlparse
 from mockserver.clock import iso
 from mockserver.context import Context, Reply
 
-MEDIA_TYPES = {"jpg": "image", "jpeg": "image", "png": "image", "webp": "image", "mp4": "video", "3gp": "video",
-               "mp3": "audio", "ogg": "audio", "amr": "audio", "aac": "audio", "opus": "audio"}
+MEDIA_TYPES = {
+    "jpg": "image",
+    "jpeg": "image",
+    "png": "image",
+    "webp": "image",
+    "mp4": "video",
+    "3gp": "video",
+    "mp3": "audio",
+    "ogg": "audio",
+    "amr": "audio",
+    "aac": "audio",
+    "opus": "audio",
+}
 ITEM_FIELDS = ("id", "message", "type", "status_message", "url", "message_id", "ref_message_id", "created_at")
 
 

@@ -18,7 +18,9 @@ from mockserver.resources import (
 
 def list_contacts(ctx: Context) -> Reply:
     include = ctx.query.get("include")
-    return listing.respond(ctx, ctx.tenant.table("contacts").values(), lambda c: present_contact(ctx.tenant, c, include))
+    return listing.respond(
+        ctx, ctx.tenant.table("contacts").values(), lambda c: present_contact(ctx.tenant, c, include)
+    )
 
 
 def create_contact(ctx: Context) -> Reply:
@@ -77,7 +79,9 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
         if existing_phone or phone in seen_phones:
             if skip_duplicates:
                 failures.pop(index, None)
-                skipped.append({"index": index, "reason": "duplicate_phone", "data": sent_item(ctx, index, item)})
+                skipped.append(
+                    {"index": index, "reason": "duplicate_phone", "data": sent_item(ctx, index, item)}
+                )
             else:
                 failures[index] = {"phone": [phone_taken]}
             continue
@@ -102,7 +106,12 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {
-            "summary": {"total": len(items), "created": len(created), "skipped": len(skipped), "failed": len(errors)},
+            "summary": {
+                "total": len(items),
+                "created": len(created),
+                "skipped": len(skipped),
+                "failed": len(errors),
+            },
             "created": created,
             "skipped": skipped,
             "errors": errors,
@@ -112,7 +121,9 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
 
 def batch_delete_contacts(ctx: Context) -> Reply:
     ids = ctx.body["ids"]
-    deleted = sum(1 for contact_id in dict.fromkeys(ids) if ctx.tenant.remove("contacts", contact_id) is not None)
+    deleted = sum(
+        1 for contact_id in dict.fromkeys(ids) if ctx.tenant.remove("contacts", contact_id) is not None
+    )
     return Reply({"summary": {"total": len(ids), "deleted": deleted, "failed": len(ids) - deleted}})
 
 

@@ -41,7 +41,14 @@ def remove_group_contacts(ctx: Context) -> Reply:
 
 
 HANDLERS = {
-    **named.handlers("groups", ("name",), list_id="listGroups", create_id="createGroup", get_id="getGroup", update_id="updateGroup"),
+    **named.handlers(
+        "groups",
+        ("name",),
+        list_id="listGroups",
+        create_id="createGroup",
+        get_id="getGroup",
+        update_id="updateGroup",
+    ),
     "deleteGroup": delete_group,
     "addGroupContacts": add_group_contacts,
     "removeGroupContacts": remove_group_contacts,

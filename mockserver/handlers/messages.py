@@ -11,7 +11,18 @@ from mockserver.errors import ValidationFailed
 from mockserver.handlers import named
 from mockserver.validation import UploadedFile
 
-LIST_FIELDS = ("id", "interaction_id", "sender_id", "type", "message", "status", "message_id", "sent_at", "is_read", "direction")
+LIST_FIELDS = (
+    "id",
+    "interaction_id",
+    "sender_id",
+    "type",
+    "message",
+    "status",
+    "message_id",
+    "sent_at",
+    "is_read",
+    "direction",
+)
 
 
 def send_text(ctx: Context) -> Reply:
@@ -24,7 +35,11 @@ def send_text(ctx: Context) -> Reply:
 def approved_template(ctx: Context) -> dict:
     name, language = ctx.body["template_name"], ctx.body["language"]
     for template in ctx.tenant.table("templates").values():
-        if template["template_name"] == name and template["language"] == language and template["status"] == "APPROVED":
+        if (
+            template["template_name"] == name
+            and template["language"] == language
+            and template["status"] == "APPROVED"
+        ):
             return template
     raise ctx.error(404, "RESOURCE_NOT_FOUND")
 
@@ -64,7 +79,9 @@ def send_template(ctx: Context) -> Reply:
     phone, contact, template = outbox.prepare(ctx, template=checked_template)
     body = dict(ctx.body)
     if body.get("auto_generate_otp"):
-        body[f"field_{body.get('otp_field_number') or 1}"] = "".join(secrets.choice("0123456789") for _ in range(6))
+        body[f"field_{body.get('otp_field_number') or 1}"] = "".join(
+            secrets.choice("0123456789") for _ in range(6)
+        )
     text = template["body_data"]
     for n in range(1, template["body_params_count"] + 1):
         text = text.replace(f"{{{{{n}}}}}", outbox.merge(str(body.get(f"field_{n}", "")), contact))
@@ -106,7 +123,15 @@ def send_media(ctx: Context) -> Reply:
         filename = ctx.body.get("filename") or (urlparse(url).path.rsplit("/", 1)[-1] or None)
     caption = ctx.body.get("caption")
     sent = outbox.record(ctx, phone, contact, ctx.body["media_type"], caption, url)
-    return Reply({**sent, "media_type": ctx.body["media_type"], "media_url": url, "caption": caption, "filename": filename})
+    return Reply(
+        {
+            **sent,
+            "media_type": ctx.body["media_type"],
+            "media_url": url,
+            "caption": caption,
+            "filename": filename,
+        }
+    )
 
 
 def send_interactive(ctx: Context) -> Reply:
@@ -117,8 +142,7 @@ def send_interactive(ctx: Context) -> Reply:
 
 def list_messages(ctx: Context) -> Reply:
     return listing.respond(
-        ctx,
-        ctx.tenant.table("messages").values(), lambda m: {k: m[k] for k in LIST_FIELDS}
+        ctx, ctx.tenant.table("messages").values(), lambda m: {k: m[k] for k in LIST_FIELDS}
     )
 
 

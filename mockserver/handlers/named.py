@@ -23,7 +23,11 @@ def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
     rule = ctx.op.extensions.in_use
     if rule is not None:
         referenced = rule.referenced_by
-        count = sum(1 for c in ctx.tenant.table(referenced.collection).values() if c.get(referenced.field) == ctx.record["id"])
+        count = sum(
+            1
+            for c in ctx.tenant.table(referenced.collection).values()
+            if c.get(referenced.field) == ctx.record["id"]
+        )
         if count:
             raise ValidationFailed({rule.details_field: [rule.message.format(count=count)]})
     ctx.tenant.remove(collection, ctx.record["id"])

@@ -34,14 +34,23 @@ def sync_templates(ctx: Context) -> Reply:
             tenant.insert("templates", fresh, ctx.now)
             created += 1
             continue
-        changed = {k: v for k, v in fresh.items() if k not in ("created_at", "updated_at") and existing.get(k) != v}
+        changed = {
+            k: v for k, v in fresh.items() if k not in ("created_at", "updated_at") and existing.get(k) != v
+        }
         if changed:
             tenant.set_fields("templates", existing, changed, ctx.now)
             updated += 1
     gone = [r["id"] for r in table.values() if r["template_id"] not in remote_ids]
     for record_id in gone:
         tenant.remove("templates", record_id)
-    return Reply({"total": len(tenant.whatsapp_templates), "created": created, "updated": updated, "deleted": len(gone)})
+    return Reply(
+        {
+            "total": len(tenant.whatsapp_templates),
+            "created": created,
+            "updated": updated,
+            "deleted": len(gone),
+        }
+    )
 
 
 HANDLERS = {
