@@ -14,10 +14,13 @@ the first failure: once, on the default mock or with a variant profile on
 (``WACR_MOCK_VARIANTS``), the configurations taking turns from one mutant to the
 next; with ``--thorough``, under every configuration.
 
-Specificity: the suite must pass every legitimate variant of the mock. Each
-profile (and with ``--thorough`` each variant alone) is started as a real
-server (``wacr-mock --variant NAME`` on 127.0.0.1) and the whole suite runs
-against it by URL, at ``--contract-level all`` and at ``documented``.
+Specificity: the suite must pass every legitimate variant of the mock. The whole
+suite runs against each profile (and with ``--thorough`` each variant alone) at
+``--contract-level all`` and at ``documented``: the first profile at ``all`` as a
+real server (``wacr-mock --variant NAME`` on 127.0.0.1, judged by URL), the other
+runs against the in-process mock with the variants on (``WACR_MOCK_VARIANTS``),
+the same core without the HTTP server; with ``--servers`` or ``--thorough``,
+every run as a real server.
 
 Detection power of ``--smoke`` (every documented check once, one example each), with
 ``--smoke-power`` or ``--thorough``: the share of mutants a smoke run over the mutant's
@@ -143,17 +146,32 @@ def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bo
 class VariantCase:
     variant: str
     level: str
+    server: bool  # a real wacr-mock judged by URL, or the in-process mock (the same core, no HTTP server)
 
     @property
     def label(self) -> str:
-        return f"{self.variant} @ {self.level}"
+        return f"{self.variant} @ {self.level} ({'server' if self.server else 'in process'})"
+
+
+def variant_cases(profiles: list[str], variants: list[str], every_server: bool) -> list[VariantCase]:
+    """Each name at both levels. With ``every_server`` each run is a real server; otherwise, for a CI run,
+    the first profile at level ``all`` is (the suite's by-URL path is judged in every run) and the rest run
+    in process, where the same variants answer at about two thirds of the cost."""
+    names = profiles + variants
+    return [
+        VariantCase(name, level, every_server or (level == "all" and index == 0))
+        for level in LEVELS
+        for index, name in enumerate(names)
+    ]
 
 
 def run_variant(case: VariantCase) -> Run:
+    args = [SUITE, "--contract-level", case.level, "-rfs"]
+    if not case.server:
+        return pytest_run(case.label, args, clean_env(WACR_MOCK_VARIANTS=case.variant))
     server = in_process.start_server("--variant", case.variant)
     try:
-        args = [SUITE, "--base-url", server.api_url, "--contract-level", case.level, "-rfs"]
-        return pytest_run(case.label, args, clean_env())
+        return pytest_run(case.label, [*args, "--base-url", server.api_url], clean_env())
     finally:
         server.stop()
 
@@ -200,14 +218,16 @@ def print_smoke(results: list[tuple[MutantCase, Run]]) -> None:
 
 def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
     print("\n### Specificity: the suite passes every legitimate variant\n")
-    print("| variant | level | passes | passed | failed | skipped | first failing check | seconds |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| variant | level | judged as | passes | passed | failed | skipped | first failing check | seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for case, run in results:
         verdict = "yes" if run.exit_code == 0 else f"NO (exit {run.exit_code})"
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
         failed = run.count("failed") + run.count("error")
         print(
-            f"| {case.variant} | {case.level} | {verdict} | {run.count('passed')} | {failed} "
+            f"| {case.variant} | {case.level} | {'server' if case.server else 'in process'} | {verdict} | {run.count('passed')} | {failed} "
             f"| {run.count('skipped')} | {by} | {run.seconds:.0f} |"
         )
     return sum(run.exit_code == 0 for _, run in results)
@@ -232,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         "--thorough",
         action="store_true",
         help="also each variant alone, and every mutant on the default mock and under every profile",
+    )
+    parser.add_argument(
+        "--servers",
+        action="store_true",
+        help="judge every variant as a real server by URL (part of --thorough)",
     )
     parser.add_argument("--no-sensitivity", action="store_true", help="skip the mutants")
     parser.add_argument("--no-specificity", action="store_true", help="skip the variants")
@@ -264,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         cases = [MutantCase(name, area, None, smoke=True) for name, area in chosen_mutants.items()]
         print_smoke(run_all(cases, run_mutant, args.workers, "detection power of --smoke (not a gate)"))
     if not args.no_specificity:
-        names = chosen_profiles + (list(variants) if args.thorough else [])
-        cases = [VariantCase(name, level) for name in names for level in LEVELS]
+        alone = list(variants) if args.thorough else []
+        cases = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
         results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
         passed, total_variants = print_specificity(results), len(results)
 
