@@ -117,3 +117,29 @@ def test_the_wheel_gives_other_projects_the_wacr_respx_fixture(installed: Path, 
         installed / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--strict-markers", cwd=tmp_path
     )
     assert "1 passed" in result.stdout, result.stdout
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_dependencies_are_ranges_and_the_tested_set_is_pinned_apart() -> None:
+    """An exact pin in pyproject.toml makes installing beside another project fail (ResolutionImpossible); the
+    exact versions the tests ran with live in constraints.txt, which tox and .ci/run install with."""
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11+ reads TOML itself")
+
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    requirements = [
+        *project["dependencies"],
+        *(r for extra in project["optional-dependencies"].values() for r in extra),
+    ]
+    pinned = [r for r in requirements if "==" in r or "===" in r]
+    assert not pinned, f"exact pins in pyproject.toml: {pinned}"
+    constraints = {
+        requirement_name(line): line
+        for line in (PROJECT / "constraints.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert all("==" in line for line in constraints.values()), "constraints.txt pins exact versions"
+    unpinned = {requirement_name(r) for r in requirements} - set(constraints) - {"wacr-contract"}
+    assert not unpinned, f"not in constraints.txt: {sorted(unpinned)}"
