@@ -503,7 +503,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if hasattr(config, "workerinput"):
         return
     traffic = config.stash.get(TRAFFIC, None)
-    if traffic is not None:
+    # Not in a run that judged no target (the mock's own tests, say): only where checks were collected or sent.
+    if traffic is not None and (traffic.requests or config.stash.get(CHECKS_COLLECTED, 0)):
         waited = traffic.paced_seconds + traffic.retry_seconds
         terminalreporter.write_line(
             f"WA.cr contract: {traffic.requests:,} requests sent; {waited:.0f} s waited "
