@@ -1,14 +1,18 @@
 """Expectations the checks share: the documented part of an error, and the envelopes of D2, D4, D11, D12.
 
-The documented checks compare the HTTP status and the documented code (a ``code`` anywhere in
-the answer: where it sits is D4, which the assumed envelope checks pin down). ``error.message``
-is free text and never compared (D17). Comments answer in their own style (D12): no ``error``
-object, so only ``success: false`` and a message.
+The docs give statuses, error codes and per-field messages, but no error body at all: where a code or a
+message sits is D4's layout, asserted only at ``--contract-level all`` (``assert_error_envelope``,
+``expect_error``). Documented checks read an answer through one locator (``locate``), which finds the
+documented code wherever the body holds it as a value, and each field's messages wherever the body maps that
+field to them: ``error.details`` (D4), ``errors`` (Laravel, D12), the body itself (Django REST), or a list of
+``{field, message}`` problems. ``error.message`` is free text and never compared (D17).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -31,27 +35,142 @@ STATUS_OF = {
     "RATE_LIMIT_EXCEEDED": 429,
 }
 
+# --- the locator: documented facts wherever the body holds them ------------------------------------------
 
-def codes_in(node: Any) -> list[str]:
-    """Every string under a key named ``code``, at any depth: the docs give codes, not where they sit (D4 does)."""
+# Keys that name the field, and keys that carry its message, in a list of problem objects
+# (``[{"field": "phone", "message": "..."}]``, RFC 9457's ``invalid-params``, FastAPI's ``loc``/``msg``).
+PROBLEM_FIELD_KEYS = ("field", "attribute", "param", "parameter", "path", "loc", "pointer", "property")
+PROBLEM_MESSAGE_KEYS = ("message", "messages", "msg", "detail", "defaultMessage", "reason", "description")
+FieldPath = tuple[str, ...]
+
+
+def field_path(name: object) -> FieldPath:
+    """``contacts.3.phone``, ``contacts[3].phone``, ``/contacts/3/phone`` and ``["contacts", 3, "phone"]`` alike."""
+    parts = name if isinstance(name, list) else [name]
+    return tuple(piece for part in parts for piece in re.findall(r"[^.\[\]/]+", str(part)))
+
+
+def _messages(value: Any) -> list[str] | None:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(item, str) and item for item in value):
+        return list(value)
+    return None
+
+
+def _problem_entry(node: dict) -> tuple[FieldPath, list[str]] | None:
+    """``{"field": "phone", "message": "..."}`` and its kin: one field and its message(s), or None."""
+    keys = PROBLEM_FIELD_KEYS + (("name",) if "reason" in node else ())  # RFC 9457: {name, reason}
+    name = next((node[k] for k in keys if isinstance(node.get(k), (str, list))), None)
+    source = node.get("source")
+    if name is None and isinstance(source, dict):
+        name = next((source[k] for k in ("pointer", "parameter") if isinstance(source.get(k), str)), None)
+    messages = next((m for k in PROBLEM_MESSAGE_KEYS if (m := _messages(node.get(k))) is not None), None)
+    if name is None or messages is None:
+        return None
+    return field_path(name), messages
+
+
+def _field_entries(node: Any, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, list[str]]]:
+    """Every (path, messages) pair: a key whose value is a list of strings maps that field to its messages (the
+    path keeps the names of the containers above it, see ``Located.messages``), and a problem object names its
+    field. A plain string is never a field's message list, so ``{"code": ..., "message": ...}`` maps nothing."""
     if isinstance(node, list):
-        return [code for item in node for code in codes_in(item)]
+        for index, item in enumerate(node):
+            yield from _field_entries(item, (*prefix, str(index)))
+        return
     if not isinstance(node, dict):
-        return []
-    found = [value for key, value in node.items() if key == "code" and isinstance(value, str)]
-    return found + [code for value in node.values() for code in codes_in(value)]
+        return
+    problem = _problem_entry(node)
+    if problem is not None:
+        yield problem
+        return
+    for key, value in node.items():
+        path = prefix + field_path(key)
+        if isinstance(value, list) and value and all(isinstance(item, str) and item for item in value):
+            yield path, list(value)
+        else:
+            yield from _field_entries(value, path)
+
+
+def _values(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _values(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _values(item)
+
+
+@dataclass(frozen=True)
+class Located:
+    """What an answer says, wherever it says it: every string value, and each field's messages."""
+
+    values: frozenset[str]
+    fields: dict[FieldPath, tuple[str, ...]]
+
+    def messages(self, name: str, nested: bool = False) -> list[str]:
+        """The messages reported for ``name`` (a dotted path): under exactly that path, else under a longer path
+        whose extra head names a container of the server's own (``errors.phone``, FastAPI's ``body.phone``), never
+        an item (``contacts.3.phone`` is not ``phone``); ``nested``: also under what it holds (``name.0``)."""
+        wanted = field_path(name)
+        exact = [path for path in self.fields if _names(path, wanted, nested)]
+        paths = exact or [path for path in self.fields if _names(_headless(path, wanted), wanted, nested)]
+        return [message for path in paths for message in self.fields[path]]
+
+    def reports(self, name: str, nested: bool = False) -> bool:
+        return bool(self.messages(name, nested))
+
+    def others(self, names: Iterable[str]) -> list[str]:
+        """The reported fields that are none of ``names`` (nor their elements)."""
+        wanted = [field_path(name) for name in names]
+        return [
+            ".".join(path)
+            for path in self.fields
+            if not any(_names(path, w, True) or _names(_headless(path, w), w, True) for w in wanted)
+        ]
+
+    def field_names(self) -> dict[str, list[str]]:
+        """The reported fields as dotted paths from the body's root, each with its messages."""
+        return {".".join(path): list(messages) for path, messages in self.fields.items()}
+
+
+def _names(path: FieldPath, wanted: FieldPath, nested: bool) -> bool:
+    """Whether ``path`` is ``wanted`` or, when ``nested``, something inside it (``name.0.title``)."""
+    return path[: len(wanted)] == wanted and (nested or len(path) == len(wanted))
+
+
+def _headless(path: FieldPath, wanted: FieldPath) -> FieldPath:
+    """``path`` from where ``wanted`` starts in it, when what comes before names no item (no index)."""
+    for start in range(1, len(path) - len(wanted) + 1):
+        if path[start : start + len(wanted)] == wanted and not any(p.isdigit() for p in path[:start]):
+            return path[start:]
+    return path
+
+
+def locate(response: httpx.Response) -> Located:
+    """The locator every documented check reads an error through. A body that is no JSON holds nothing."""
+    try:
+        body = response.json()
+    except ValueError:
+        return Located(frozenset(), {})
+    fields: dict[FieldPath, tuple[str, ...]] = {}
+    for path, messages in _field_entries(body):
+        fields[path] = fields.get(path, ()) + tuple(messages)
+    return Located(frozenset(_values(body)), fields)
 
 
 def expect(response: httpx.Response, op: Operation, status: int, code: str) -> None:
-    """The documented part of an error: the status, and the code outside Comments (compared exactly, D10);
-    never the wording of a message (D17)."""
+    """The documented part of an error: the status, and the code wherever the body holds it, where the spec
+    gives the operation that code for that status (Comments' 401 has none, D12); never a message (D17)."""
     assert response.status_code == status, (
         f"{op.method} {op.path}: expected {status} {code}, got {response.status_code}: {response.text}"
     )
-    if is_comments(op):
-        return
-    found = codes_in(response.json())
-    assert code in found, f"{op.operation_id}: expected code {code}, got {found}: {response.text}"
+    if code in op.error_codes.get(status, ()):
+        found = locate(response).values
+        assert code in found, f"{op.operation_id}: expected code {code} in the answer: {response.text}"
 
 
 def assert_request_id(response: httpx.Response, body: dict, comments_style: bool) -> None:
@@ -185,8 +304,8 @@ def expect_error(response: httpx.Response, status: int, code: str, details: dict
 
 
 def names_code(response: httpx.Response, status: int, code: str) -> None:
-    """Documented level: the status and the documented code somewhere in the answer (its place is D4)."""
-    assert response.status_code == status and code in response.text, (
+    """Documented level: the status, and the documented code as a value somewhere in the answer (its place is D4)."""
+    assert response.status_code == status and code in locate(response).values, (
         f"expected {status} {code}: {describe(response)}"
     )
 
@@ -202,15 +321,17 @@ def refused(
     return {}
 
 
-def field_errors(response: httpx.Response) -> dict[str, list[str]]:
-    """The fields a 422 reports, each with its non-empty messages: ``error.details`` of a VALIDATION_ERROR (D4),
-    or ``errors`` in the Comments style (D12). Their wording is the caller's to compare, where documented."""
-    assert response.status_code == 422, describe(response)
-    body = response.json()
-    if "error" not in body and "errors" in body:
-        details = body["errors"]
-    else:
-        assert body["error"]["code"] == "VALIDATION_ERROR", describe(response)
-        details = body["error"].get("details")
+def details_of(response: httpx.Response) -> dict[str, list[str]]:
+    """D4 (level all): a 422 VALIDATION_ERROR whose ``error.details`` maps each failing field to its messages."""
+    details = expect_error(response, 422, "VALIDATION_ERROR").get("details")
     assert_field_messages(details)
     return details
+
+
+def field_errors(response: httpx.Response) -> Located:
+    """A 422 that reports at least one field with messages, wherever the body maps fields to them (the locator);
+    which fields and whose wording are the caller's to compare, where documented."""
+    assert response.status_code == 422, describe(response)
+    found = locate(response)
+    assert found.fields, f"no field mapped to its messages: {describe(response)}"
+    return found

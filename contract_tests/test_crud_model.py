@@ -180,22 +180,16 @@ def succeeded(response) -> Any:
 
 def expect_invalid(response, expected: dict[str, str]) -> None:
     """422 VALIDATION_ERROR naming exactly ``expected``'s fields, each with its message."""
-    details = field_errors(response)
-    assert set(details) == set(expected), f"expected failures in {sorted(expected)}, got {details}"
+    found = field_errors(response)
+    assert not found.others(expected), f"expected failures in {sorted(expected)}, got {found.field_names()}"
     for field, text in expected.items():
-        assert text in details[field], f"{field}: {text!r} not in {details[field]}"
+        assert text in found.messages(field), f"{field}: {text!r} not in {found.field_names()}"
 
 
 def expect_message_under(response, field: str, text: str) -> None:
     """The documented message under ``field`` or one of its elements ``field.N`` (the dotted path is D4)."""
-    details = field_errors(response)
-    found = [
-        m
-        for key, messages in details.items()
-        if key == field or key.startswith(field + ".")
-        for m in messages
-    ]
-    assert text in found, f"{text!r} not under {field} in {details}"
+    found = field_errors(response)
+    assert text in found.messages(field, nested=True), f"{text!r} not under {field} in {found.field_names()}"
 
 
 def list_all(api: Api, collection: str, params: dict | None = None) -> tuple[list[dict], int]:
@@ -445,8 +439,8 @@ class TenantModel(RuleBasedStateMachine):
         record_id = data.draw(st.sampled_from(pool), label="id")
         response = self.a.delete(f"/{collection}/{record_id}")
         if field and any(c[field] == record_id for c in self.model.records["contacts"].values()):
-            details = field_errors(response)  # D13: refused while a contact uses it
-            assert details.get("id") and all(isinstance(m, str) and m for m in details["id"]), details
+            found = field_errors(response)  # D13: refused while a contact uses it
+            assert found.reports("id"), found.field_names()
             return
         assert ok(response) is None
         self.model.forget(collection, record_id)
@@ -571,10 +565,10 @@ class TenantModel(RuleBasedStateMachine):
         tenant's list tells which happened: exactly those items, or none."""
         before = [items[i] for i in created if i < first_failed]
         if response.status_code == 422:
-            details = field_errors(response)
-            key = f"contacts.{first_failed}.phone"
+            found = field_errors(response)
+            messages = found.messages(f"contacts.{first_failed}.phone")
             text = batch_item_message("phone", "unique")
-            assert details.get(key) and (text is None or text in details[key]), details
+            assert messages and (text is None or text in messages), found.field_names()
         new = [c for c in list_all(self.a, "contacts")[0] if c["id"] not in self.model.ever["contacts"]]
         kept = sorted(c["phone"] for c in new)
         assert kept in ([], sorted(phone_digits(item["phone"]) for item in before)), (kept, before)
@@ -957,8 +951,8 @@ def test_reference_in_use_cannot_be_deleted(api: Api, tenant: TenantHandle, coll
     stays; once no contact uses it, it can be deleted (documented: "refused if ... still assigned to any contact")."""
     record = records.source(api) if collection == "sources" else records.status(api)
     contact = new_contact(api, records.references(api, tenant), **{REFERENCE_FIELD[collection]: record["id"]})
-    details = field_errors(api.delete(f"/{collection}/{record['id']}"))
-    assert details.get("id") and all(isinstance(m, str) and m for m in details["id"]), details
+    found = field_errors(api.delete(f"/{collection}/{record['id']}"))
+    assert found.reports("id"), found.field_names()
     assert ok(api.get(f"/{collection}/{record['id']}"))["id"] == record["id"]
     assert ok(api.get(f"/contacts/{contact['id']}"))[REFERENCE_FIELD[collection]] == record["id"]
     assert ok(api.delete(f"/contacts/{contact['id']}")) is None

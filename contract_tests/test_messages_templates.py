@@ -24,7 +24,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
-from contract_tests.expect import describe, field_errors, names_code, refused
+from contract_tests.expect import describe, details_of, names_code, refused
 from contract_tests.strategies import padded, spelled
 from contract_tests.target import Api
 
@@ -374,7 +374,7 @@ def test_every_body_parameter_is_required(sender, op_id, strict):
         elif not strict:
             names_code(response, 422, "VALIDATION_ERROR")
         else:
-            reported = {name for name in field_errors(response) if name.startswith("field_")}
+            reported = {name for name in details_of(response) if name.startswith("field_")}
             assert reported == {f"field_{k}" for k in left_out}, describe(response)
 
     check()
@@ -456,7 +456,7 @@ def test_uploads_need_an_extension_allowed_for_their_media_type(sender, op_id, s
         if extension in MEDIA_RULES[media_type]["extensions"]:
             assert response.status_code == 200, describe(response)
         elif strict:
-            assert "media_file" in field_errors(response), describe(response)
+            assert "media_file" in details_of(response), describe(response)
         else:
             names_code(response, 422, "VALIDATION_ERROR")
 
@@ -509,9 +509,9 @@ def expect_field_paths(response, expected: set[str], exact: bool = True) -> None
     if not expected:
         assert response.status_code == 200, describe(response)
     elif exact:
-        assert set(field_errors(response)) == expected, describe(response)
+        assert set(details_of(response)) == expected, describe(response)
     else:
-        assert expected <= set(field_errors(response)), describe(response)
+        assert expected <= set(details_of(response)), describe(response)
 
 
 @pytest.mark.assumed
