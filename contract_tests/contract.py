@@ -8,11 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-from contract_tests.reader import RULE_KEYWORDS, ContractField, ContractOperation, ContractSpec, Router
+from contract_tests.reader import (
+    RULE_KEYWORDS,
+    ContractField,
+    ContractOperation,
+    ContractSpec,
+    Router,
+    Tier,
+    tier_of,
+    weakest,
+)
 
 # Every rule a field of the spec can carry, as the suite reads them (reader.RULE_KEYWORDS and the rest).
 SCHEMA_RULES = ("required", "type", *RULE_KEYWORDS, "items")
@@ -37,23 +46,9 @@ def operation_for(method: str, path: str) -> str | None:
     return op.operation_id if op else None
 
 
-# --- provenance tiers ------------------------------------------------------------------------
-#
-# Every rule, field and error entry of the spec has one provenance (docs/spec-conventions.md):
-#   documented (<docs page>)   the published docs say it          -> checked at every level
-#   assumed (Dn)               a decision in docs/decisions.md    -> checked at --contract-level all
-#   mock (<why>)               the mock's own choice (D19)        -> never checked
-Tier = Literal["documented", "decided", "mock"]
+# --- provenance tiers (reader.Tier: documented, decided, mock; one default, in reader.tier_of) ---------------
 
-
-def tier_of(provenance: str | None) -> Tier:
-    """The tier of a provenance string; an unmarked item is documented."""
-    text = (provenance or "documented").strip().lower()
-    if text.startswith("documented"):
-        return "documented"
-    if text.startswith("mock"):
-        return "mock"
-    return "decided"
+__all__ = ["Tier", "tier_of", "weakest"]
 
 
 def rule_tier(schema: dict, rule: str) -> Tier:

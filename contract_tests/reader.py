@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from referencing import Registry
@@ -40,6 +40,43 @@ RULE_KEYWORDS = (
 STATEFUL_RULES = ("unique", "exists")
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 BASE_URI = "urn:wacr:openapi"
+
+
+# --- provenance tiers ------------------------------------------------------------------------
+#
+# Every rule, field, error entry and fact of the spec has one provenance (docs/spec-conventions.md):
+#   documented (<docs page>)   the published docs say it          -> checked at every level
+#   assumed (Dn)               a decision in docs/decisions.md    -> checked at --contract-level all
+#   mock (<why>)               the mock's own choice (D19)        -> never checked
+# One default, here only: an item the spec leaves unmarked is documented.
+Tier = Literal["documented", "decided", "mock"]
+TIER_STRENGTH: dict[Tier, int] = {"documented": 0, "decided": 1, "mock": 2}
+
+
+def tier_of(provenance: object) -> Tier:
+    """The tier of a provenance string; an unmarked item is documented."""
+    text = str(provenance or "documented").strip().lower()
+    if text.startswith("documented"):
+        return "documented"
+    if text.startswith("mock"):
+        return "mock"
+    return "decided"
+
+
+def weakest(*tiers: Tier) -> Tier:
+    """The tier of a check that rests on all of ``tiers``: the least certain of them."""
+    return max(tiers, key=TIER_STRENGTH.__getitem__, default="documented")
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """One documented answer of an operation: a status with a code (an ``x-error-codes`` entry), or a status with
+    no code (a response with only ``x-provenance``, such as Comments' 401, D12)."""
+
+    status: int
+    code: str | None
+    when: str
+    tier: Tier
 
 
 class ContractError(Exception):
@@ -177,6 +214,9 @@ class ContractField:
 
 @dataclass(frozen=True, eq=False)
 class ContractOperation:
+    """One operation as the suite reads it: what to send, what it answers, and the WA.cr facts the spec states
+    about it (its envelope, the record its path names, its collection, whether it sends a message, its tier)."""
+
     operation_id: str
     method: str
     path: str
@@ -187,7 +227,43 @@ class ContractOperation:
     bodies: dict[str, dict]  # media type -> body schema (allOf merged)
     body_fields: dict[str, ContractField]  # the first media type's fields
     query_schemas: dict[str, dict]  # name -> schema plus the parameter's own x- keys
-    error_codes: dict[int, frozenset[str]]  # from each response's x-error-codes
+    errors: tuple[ErrorEntry, ...]  # every documented, decided or mock answer of x-error-codes
+
+    @property
+    def error_codes(self) -> dict[int, frozenset[str]]:
+        codes: dict[int, set[str]] = {}
+        for entry in self.errors:
+            if entry.code is not None:
+                codes.setdefault(entry.status, set()).add(entry.code)
+        return {status: frozenset(found) for status, found in codes.items()}
+
+    @property
+    def tier(self) -> Tier:
+        """Whether the docs give the operation itself (some are only named in the docs' sidebar, D1)."""
+        return tier_of(self.raw.get("x-provenance"))
+
+    @property
+    def scope_tier(self) -> Tier:
+        return weakest(self.tier, tier_of(self.raw.get("x-scope-provenance")))
+
+    @property
+    def envelope(self) -> str:
+        """``standard`` (D2/D4) or ``flat`` (Comments' own style, D12)."""
+        return str(self.raw.get("x-envelope", "standard"))
+
+    @property
+    def flat(self) -> bool:
+        return self.envelope == "flat"
+
+    @property
+    def sends_message(self) -> bool:
+        """Whether a call sends a WhatsApp message (``x-sends-message``): a live check of it needs --allow-send."""
+        return bool(self.raw.get("x-sends-message", False))
+
+    @property
+    def path_record(self) -> dict | None:
+        """How the record the path names is found (``x-path-record``), where it is not the collection's id."""
+        return self.raw.get("x-path-record")
 
     @property
     def collection(self) -> str | None:
@@ -207,6 +283,20 @@ class ContractOperation:
     def field_message(self, field_name: str, rule: str) -> str:
         return self.body_fields[field_name].messages[rule]
 
+    def error_entry(self, status: int, code: str | None = None) -> ErrorEntry | None:
+        """The answer the spec gives for ``status`` with ``code``; for a status whose response names no code,
+        its status-only entry whatever ``code`` is asked (the code is then not part of the contract)."""
+        at_status = [entry for entry in self.errors if entry.status == status]
+        return next((e for e in at_status if e.code == code), None) or next(
+            (e for e in at_status if e.code is None), None
+        )
+
+    def error_tier(self, status: int, code: str | None = None) -> Tier:
+        """The tier of a check asserting this answer: the weakest of the operation's and the entry's; a check of an
+        answer the spec does not give rests on the mock's choice (it is never made)."""
+        entry = self.error_entry(status, code)
+        return "mock" if entry is None else weakest(self.tier, entry.tier)
+
 
 def _fields(schema: dict) -> dict[str, ContractField]:
     required = set(schema.get("required") or ())
@@ -224,12 +314,23 @@ def _query_schemas(parameters: list[dict]) -> dict[str, dict]:
     }
 
 
-def _error_codes(responses: dict) -> dict[int, frozenset[str]]:
-    codes: dict[int, set[str]] = {}
+def _error_entries(responses: dict) -> tuple[ErrorEntry, ...]:
+    entries = []
     for status, response in responses.items():
-        if str(status).isdigit():
-            codes.setdefault(int(status), set()).update(e["code"] for e in response.get("x-error-codes", ()))
-    return {status: frozenset(found) for status, found in codes.items() if found}
+        if not str(status).isdigit():
+            continue
+        listed = response.get("x-error-codes") or ()
+        for item in listed:
+            entries.append(
+                ErrorEntry(int(status), item["code"], item.get("when", ""), tier_of(item.get("provenance")))
+            )
+        if not listed and "x-provenance" in response:
+            entries.append(
+                ErrorEntry(
+                    int(status), None, response.get("description", ""), tier_of(response["x-provenance"])
+                )
+            )
+    return tuple(entries)
 
 
 def _operation(
@@ -251,7 +352,7 @@ def _operation(
         bodies=bodies,
         body_fields=_fields(next(iter(bodies.values()), {})),
         query_schemas=_query_schemas(parameters),
-        error_codes=_error_codes(responses),
+        errors=_error_entries(responses),
     )
 
 
