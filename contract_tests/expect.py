@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from contract_tests.operations import Operation, is_comments
+from contract_tests.operations import Operation
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
@@ -249,7 +249,7 @@ def assert_success_envelope(response: httpx.Response, op: Operation) -> None:
     if str(op.raw.get("x-success-message-provenance", "")).startswith("documented"):
         assert body["message"] == op.success_message, body
     assert "data" in body, body
-    assert_request_id(response, body, is_comments(op))
+    assert_request_id(response, body, op.flat)
     assert_rate_headers(response)
 
 

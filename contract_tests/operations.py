@@ -18,6 +18,7 @@ import pytest
 
 from contract_tests import contract, records
 from contract_tests.reader import ContractOperation as Operation
+from contract_tests.reader import Tier
 from contract_tests.target import Api, TenantHandle
 
 OPS: list[Operation] = list(contract.spec().operations.values())
@@ -28,17 +29,12 @@ for _op in OPS:
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def is_comments(op: Operation) -> bool:
-    return op.path.startswith("/comments")
-
-
 def sends(op: Operation, makes_path_record: bool = True) -> bool:
-    """Whether a check of ``op`` may send a WhatsApp message: a send operation, or (when the check makes the
-    record its path names) a chat or message, which only sending creates."""
-    sending = op.method == "POST" and (
-        op.path.startswith("/messages/") or op.path in ("/auth/send-otp", "/auth/resend")
-    )
-    return sending or (makes_path_record and ("{mobile}" in op.path or op.path == "/messages/{id}"))
+    """Whether a check of ``op`` may send a WhatsApp message: a send operation (``x-sends-message``), or (when the
+    check makes the record its path names) one whose record only a sent message brings into being
+    (``x-made-by-sending``: a chat, a message)."""
+    made_by_sending = op.record is not None and op.record.made_by_sending
+    return op.sends_message or (makes_path_record and made_by_sending)
 
 
 def json_body(api: Api, tenant: TenantHandle, op: Operation) -> dict | None:
@@ -55,25 +51,17 @@ def has_required_body_field(op: Operation) -> bool:
     return any(field.required for field in op.body_fields.values())
 
 
-def op_documented(op: Operation) -> bool:
-    """Whether the docs give the operation itself (some are only named in the docs' sidebar, D1)."""
-    return str(op.raw.get("x-provenance", "")).startswith("documented")
-
-
-def scope_documented(op: Operation) -> bool:
-    return op_documented(op) and str(op.raw.get("x-scope-provenance", "")).startswith("documented")
-
-
 def cases(
-    ops: list[Operation], documented: Callable[[Operation], bool] | bool, makes_path_record: bool = True
+    ops: list[Operation], tier: Callable[[Operation], Tier] | Tier, makes_path_record: bool = True
 ) -> list:
+    """One param per operation, marked with the tier of what the check asserts of it (``tier``: the tier, or how to
+    read it from the operation); an operation where that rests on the mock's choice gets no check (D19)."""
     params = []
     for op in ops:
-        is_documented = documented(op) if callable(documented) else documented
-        marks = [
-            pytest.mark.documented if is_documented else pytest.mark.assumed,
-            pytest.mark.operation(op.operation_id),
-        ]
+        level = tier(op) if callable(tier) else tier
+        if level == "mock":
+            continue
+        marks = [*contract.tier_marks(level), pytest.mark.operation(op.operation_id)]
         if sends(op, makes_path_record):
             marks.append(pytest.mark.sends)
         params.append(pytest.param(op, id=op.operation_id, marks=marks))
@@ -81,29 +69,46 @@ def cases(
 
 
 SCOPED = [op for op in OPS if op.scopes]
-WITH_ID = [op for op in OPS if "{id}" in op.path]
-WITH_PATH_RECORD = [op for op in OPS if "{" in op.path]
+WITH_PATH_RECORD = [op for op in OPS if op.record is not None]
+WITH_ID = [op for op in WITH_PATH_RECORD if not op.record.is_phone]
 JSON_OPS = [op for op in OPS if "application/json" in op.bodies]
-PLAIN_GETS = [op for op in OPS if op.method == "GET" and "{" not in op.path and op.scopes]
+PLAIN_GETS = [op for op in OPS if op.method == "GET" and op.record is None and op.scopes]
 ID_GETS = [op for op in WITH_ID if op.method == "GET" and op.scopes]
 
 
 def existing_request(api: Api, tenant: TenantHandle, op: Operation) -> tuple[str, dict | None]:
     """A path naming records that exist, and a valid body of the tenant: a request only the token can spoil."""
-    return records.path_for(api, tenant, op.path, reuse=op.method != "DELETE"), json_body(api, tenant, op)
-
-
-def collection_of(op: Operation) -> str:
-    return "/" + op.path.strip("/").split("/")[0]
+    return records.path_for(api, tenant, op, reuse=op.method != "DELETE"), json_body(api, tenant, op)
 
 
 def own_keys(api: Api, op: Operation) -> set[str]:
-    """Every id the tenant's own list shows for the record in the path (templates: the WhatsApp id, D8)."""
-    if "{mobile}" in op.path:
-        return set()  # no operation lists chats
-    collection = collection_of(op)
-    key = "template_id" if collection == "/templates" else "id"
-    return {str(item[key]) for item in api.list_all(collection)}
+    """Every key the tenant's own list shows for the record in the path (its ``x-path-record`` field: the WhatsApp
+    id of a template, D8); none where no operation lists such records (chats)."""
+    listing = None if op.record is None else contract.spec().list_operation(op.record)
+    if listing is None or op.record is None:
+        return set()
+    return {str(item[op.record.field]) for item in api.list_all(listing.path)}
+
+
+def unknown_key(api: Api, op: Operation) -> str:
+    """A value of the path parameter that names no record of this tenant: a mobile nobody was sent to, or the id
+    right after the tenant's highest."""
+    if op.record is not None and op.record.is_phone:
+        return unknown_mobile()
+    return next_unknown_id(own_keys(api, op))
+
+
+def path_value(op: Operation, path: str) -> str:
+    """The value a filled path gives the operation's record parameter."""
+    template = op.path.strip("/").split("/")
+    return path.strip("/").split("/")[template.index("{" + op.record.param + "}")] if op.record else ""
+
+
+def record_read(op: Operation) -> bool:
+    """Whether ``op`` reads the record its path names itself: a GET of its list's path plus the record parameter
+    (not an added read of the record, such as a count)."""
+    listing = contract.spec().list_operation(op.record) if op.record else None
+    return op.method == "GET" and listing is not None and op.path == f"{listing.path}/{{{op.record.param}}}"
 
 
 def unknown_mobile() -> str:

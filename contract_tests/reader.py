@@ -79,6 +79,20 @@ class ErrorEntry:
     tier: Tier
 
 
+@dataclass(frozen=True)
+class PathRecord:
+    """The record a path parameter names (``x-path-record``, else the ``{id}`` of ``x-collection``): its collection,
+    the field the parameter is compared with, whether it is a phone (D9), and whether only a sent message brings
+    such a record into being (``x-made-by-sending``: chats, messages)."""
+
+    param: str
+    collection: str
+    field: str
+    is_phone: bool
+    made_by_sending: bool
+    listed_by: str  # the operation listing every record of the collection, where more than one lists it
+
+
 class ContractError(Exception):
     """The spec cannot be read: no file, a ``$ref`` cycle, or a ``$ref`` to nowhere."""
 
@@ -228,6 +242,7 @@ class ContractOperation:
     body_fields: dict[str, ContractField]  # the first media type's fields
     query_schemas: dict[str, dict]  # name -> schema plus the parameter's own x- keys
     errors: tuple[ErrorEntry, ...]  # every documented, decided or mock answer of x-error-codes
+    record: PathRecord | None  # the record the path names, for a path with a parameter
 
     @property
     def error_codes(self) -> dict[int, frozenset[str]]:
@@ -259,11 +274,6 @@ class ContractOperation:
     def sends_message(self) -> bool:
         """Whether a call sends a WhatsApp message (``x-sends-message``): a live check of it needs --allow-send."""
         return bool(self.raw.get("x-sends-message", False))
-
-    @property
-    def path_record(self) -> dict | None:
-        """How the record the path names is found (``x-path-record``), where it is not the collection's id."""
-        return self.raw.get("x-path-record")
 
     @property
     def collection(self) -> str | None:
@@ -333,8 +343,29 @@ def _error_entries(responses: dict) -> tuple[ErrorEntry, ...]:
     return tuple(entries)
 
 
+def _path_record(path: str, raw: dict, made_by_sending: frozenset[str]) -> PathRecord | None:
+    params = [segment[1:-1] for segment in path.strip("/").split("/") if segment.startswith("{")]
+    if not params:
+        return None
+    block = raw.get("x-path-record") or {}
+    collection = block.get("collection") or raw.get("x-collection") or ""
+    return PathRecord(
+        param=block.get("param", params[0]),
+        collection=collection,
+        field=block.get("field", "id"),
+        is_phone=block.get("normalise") == "phone",
+        made_by_sending=collection in made_by_sending,
+        listed_by=block.get("listed_by", ""),
+    )
+
+
 def _operation(
-    path: str, method: str, raw: dict, shared: list[dict], security: list[dict]
+    path: str,
+    method: str,
+    raw: dict,
+    shared: list[dict],
+    security: list[dict],
+    made_by_sending: frozenset[str],
 ) -> ContractOperation:
     own = {(p["name"], p.get("in")) for p in raw.get("parameters", [])}
     parameters = [p for p in shared if (p["name"], p.get("in")) not in own] + raw.get("parameters", [])
@@ -353,6 +384,7 @@ def _operation(
         body_fields=_fields(next(iter(bodies.values()), {})),
         query_schemas=_query_schemas(parameters),
         errors=_error_entries(responses),
+        record=_path_record(path, raw, made_by_sending),
     )
 
 
@@ -363,11 +395,14 @@ class ContractSpec:
         self.document = document
         self.resolved = resolve_refs(document)
         security = self.resolved.get("security", [])
+        made_by_sending = frozenset((self.resolved.get("x-made-by-sending") or {}).get("collections", ()))
+        self.made_by_sending = made_by_sending
         self.operations: dict[str, ContractOperation] = {}
         for path, item in (self.resolved.get("paths") or {}).items():
             for method in METHODS:
                 if method in item:
-                    op = _operation(path, method, item[method], item.get("parameters", []), security)
+                    shared = item.get("parameters", [])
+                    op = _operation(path, method, item[method], shared, security, made_by_sending)
                     self.operations[op.operation_id] = op
 
     @classmethod
@@ -378,6 +413,23 @@ class ContractSpec:
 
     def operation(self, operation_id: str) -> ContractOperation:
         return self.operations[operation_id]
+
+    def list_operation(self, record: PathRecord) -> ContractOperation | None:
+        """The operation that lists every record of ``record``'s collection: ``listed_by``, else the one GET of the
+        collection whose path names no record; None where no operation lists it (chats)."""
+        if record.listed_by:
+            return self.operations[record.listed_by]
+        listing = [
+            op
+            for op in self.operations.values()
+            if op.collection == record.collection and op.method == "GET" and op.record is None
+        ]
+        if len(listing) > 1:
+            names = sorted(op.operation_id for op in listing)
+            raise ContractError(
+                f"{record.collection} is listed by {names}: name one in x-path-record.listed_by"
+            )
+        return listing[0] if listing else None
 
     def schema(self, name: str) -> dict:
         return self.resolved["components"]["schemas"][name]

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from contract_tests import contract
 from contract_tests.plugin import CONTROL_AVAILABLE, current_config, send_refusal
+from contract_tests.reader import ContractOperation
 from contract_tests.target import TenantHandle
 
 
@@ -255,35 +257,42 @@ def forget_reused() -> None:
     _REFERENCES.clear()
 
 
-def path_for(api, tenant: TenantHandle, template: str, reuse: bool = False) -> str:
-    """Fills the path template of an operation with a record that exists.
+# The collections whose records a check makes for itself, each named uniquely by the suite.
+MAKERS: dict[str, Callable[[Any, TenantHandle], dict]] = {
+    "contacts": lambda api, tenant: contact(api, tenant),
+    "groups": lambda api, tenant: group(api),
+    "sources": lambda api, tenant: source(api),
+    "statuses": lambda api, tenant: status(api),
+}
 
-    ``reuse``: the check does not delete the record, so one made earlier for the same token and template
-    serves (a live server allows 60 requests a minute; making a record per check would spend them)."""
+
+def path_for(api, tenant: TenantHandle, op: ContractOperation, reuse: bool = False) -> str:
+    """The operation's path, its parameter naming a record that exists (``op.record``): one made for the check
+    (contacts, groups, sources, statuses), the chat of a sent message, or the first one its list shows
+    (templates, and messages after a send).
+
+    ``reuse``: the check does not delete the record, so one made earlier for the same token and path serves
+    (a live server allows 60 requests a minute; making a record per check would spend them)."""
     if reuse:
-        key = (api.target.base_url, api.token, template)
+        key = (api.target.base_url, api.token, op.path)
         if key not in _REUSABLE_PATHS:
-            _REUSABLE_PATHS[key] = path_for(api, tenant, template)
+            _REUSABLE_PATHS[key] = path_for(api, tenant, op)
         return _REUSABLE_PATHS[key]
-    if "{mobile}" in template:
-        return template.replace("{mobile}", chat_mobile(api))
-    if "{id}" not in template:
-        return template
-    collection = template.strip("/").split("/")[0]
-    if collection == "templates":
-        listed_templates = api.get("/templates", params={"per_page": 1}).json()["data"]
-        return template.replace("{id}", str(listed_templates[0]["template_id"]))
-    if collection == "messages":
+    record = op.record
+    if record is None:
+        return op.path
+    placeholder = "{" + record.param + "}"
+    if record.is_phone:
+        return op.path.replace(placeholder, chat_mobile(api))
+    if record.collection in MAKERS:
+        return op.path.replace(placeholder, str(MAKERS[record.collection](api, tenant)[record.field]))
+    if record.made_by_sending:
         chat_mobile(api)
-        listed_messages = api.get("/messages", params={"per_page": 1}).json()["data"]
-        return template.replace("{id}", str(listed_messages[0]["id"]))
-    makers = {
-        "contacts": lambda: contact(api, tenant),
-        "groups": lambda: group(api),
-        "sources": lambda: source(api),
-        "statuses": lambda: status(api),
-    }
-    return template.replace("{id}", str(makers[collection]()["id"]))
+    listing = contract.spec().list_operation(record)
+    assert listing is not None, f"{op.operation_id}: no operation lists {record.collection}"
+    first = api.get(listing.path, params={"per_page": 1}).json()["data"]
+    assert first, f"{listing.path} lists no {record.collection} to name in {op.path}"
+    return op.path.replace(placeholder, str(first[0][record.field]))
 
 
 def otp_templates(api) -> list[dict]:

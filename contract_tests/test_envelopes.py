@@ -17,10 +17,7 @@ from contract_tests.operations import (
     existing_request,
     fill,
     has_required_body_field,
-    is_comments,
-    next_unknown_id,
-    own_keys,
-    unknown_mobile,
+    unknown_key,
 )
 from contract_tests.target import Api, TenantHandle
 
@@ -38,9 +35,8 @@ def provoked_errors(
             api.request(op.method, path, json=body, token=token_without(op.scopes[0])),
             True,
         )
-    if "{" in op.path:
-        unknown = unknown_mobile() if "{mobile}" in op.path else next_unknown_id(own_keys(api, op))
-        yield "NOT_FOUND", api.request(op.method, fill(op.path, unknown), json=body), True
+    if op.record:
+        yield "NOT_FOUND", api.request(op.method, fill(op.path, unknown_key(api, op)), json=body), True
     if "application/json" in op.bodies:
         yield "INVALID_JSON", api.request(op.method, path, **body_kwargs(b"{")), True
         if has_required_body_field(op):
@@ -49,7 +45,7 @@ def provoked_errors(
         yield "VALIDATION_ERROR", api.request(op.method, path, params={"per_page": 0}), True
 
 
-@pytest.mark.parametrize("op", cases(OPS, False))
+@pytest.mark.parametrize("op", cases(OPS, "decided"))
 def test_error_envelope_shape(target, api, tenant, token_without, op):
     """Every error answer is the D4 envelope (Comments: D12's flat success/message[/errors]).
 
@@ -58,10 +54,10 @@ def test_error_envelope_shape(target, api, tenant, token_without, op):
     rate-limit headers on authenticated errors.
     """
     for code, response, authenticated in provoked_errors(target, api, tenant, token_without, op):
-        assert_error_envelope(response, code, is_comments(op), authenticated)
+        assert_error_envelope(response, code, op.flat, authenticated)
 
 
-@pytest.mark.parametrize("op", cases([op for op in OPS if op.method == "GET"], False))
+@pytest.mark.parametrize("op", cases([op for op in OPS if op.method == "GET"], "decided"))
 def test_success_envelope_shape(api, tenant, op):
     """A successful read is the D2 envelope: success true, message, data, meta (request_id == X-Request-Id,
     timestamp), rate-limit headers; Comments are flat and without meta (D12).

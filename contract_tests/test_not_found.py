@@ -6,36 +6,34 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from contract_tests import records
+from contract_tests import contract, records
 from contract_tests.expect import expect
 from contract_tests.operations import (
     WITH_ID,
     WITH_PATH_RECORD,
     Operation,
     cases,
-    collection_of,
     existing_request,
     fill,
     json_body,
-    op_documented,
     own_keys,
+    path_value,
+    record_read,
 )
 from contract_tests.strategies import odd_ids, unknown_ids
 from contract_tests.target import Api, TenantHandle
 
 
-def not_found_documented(op: Operation) -> bool:
-    """Unknown ids are documented 404s of documented operations; with a body, that the id is judged first is D6."""
-    return op_documented(op) and not op.bodies
-
-
-@pytest.mark.parametrize("op", cases(WITH_PATH_RECORD, not_found_documented, makes_path_record=False))
+@pytest.mark.parametrize(
+    "op", cases(WITH_PATH_RECORD, lambda op: op.error_tier(404, "NOT_FOUND"), makes_path_record=False)
+)
 def test_unknown_id_is_404(api, tenant, op):
-    """An id (or a chat mobile) that names no record gets 404 NOT_FOUND: ids far beyond the tenant's own.
+    """An id (or a chat mobile) that names no record gets 404 NOT_FOUND: ids far beyond the tenant's own. A valid
+    body of the tenant goes along, so nothing but the id is wrong (no order of checks is involved).
 
-    documented ("404 NOT_FOUND ... not found" on the Get/Update/Delete pages; "Chat conversation not found" on the
-    Comments pages); assumed (D6) for operations with a body (a valid body of the tenant is sent along), and (D1,
-    D8) for the operations the docs only name in their sidebar.
+    The tier is that of the operation's 404 entry: documented where its page gives the row ("404 NOT_FOUND ... not
+    found"; "Chat conversation not found" on Add Comment), decided (D6, D8) elsewhere (D1: the operations the docs
+    only name in their sidebar).
     """
     body = json_body(api, tenant, op)
 
@@ -46,7 +44,7 @@ def test_unknown_id_is_404(api, tenant, op):
     check()
 
 
-@pytest.mark.parametrize("op", cases(WITH_ID, False, makes_path_record=False))
+@pytest.mark.parametrize("op", cases(WITH_ID, "decided", makes_path_record=False))
 def test_ids_next_to_the_tenants_own_are_404(api, tenant, op):
     """An id the tenant's own list does not show is 404 NOT_FOUND however close it is to the tenant's ids: the
     one after its highest, those in the gaps between them, any 32-bit id (each maybe another tenant's record).
@@ -64,7 +62,7 @@ def test_ids_next_to_the_tenants_own_are_404(api, tenant, op):
     check()
 
 
-@pytest.mark.parametrize("op", cases(WITH_ID, False))
+@pytest.mark.parametrize("op", cases(WITH_ID, "decided"))
 def test_non_numeric_or_non_positive_id_is_404(api, tenant, op):
     """An id that is not a positive integer is 404 NOT_FOUND, even when it spells an existing record's id with a
     sign, a suffix, spaces or non-ASCII digits (template ids: any string no template has).
@@ -72,7 +70,7 @@ def test_non_numeric_or_non_positive_id_is_404(api, tenant, op):
     assumed (D6: "a non-numeric id is a 404 too"; D8: ids are positive integers).
     """
     path, body = existing_request(api, tenant, op)
-    real_id = path.split("/")[2]
+    real_id = path_value(op, path)
 
     @given(record_id=odd_ids(op, real_id, own_keys(api, op)))
     def check(record_id):
@@ -89,24 +87,20 @@ def foreign_path(
     Ours is made first, theirs right after: where ids are shared across tenants, theirs is then the id next to
     one of ours (the nearest miss); where they are per tenant, records are made until one has an id ours lacks.
     """
-    if "{mobile}" in op.path:
-        return records.path_for(other_api, other, op.path)
-    if collection_of(op) == "/templates":
-        theirs = sorted(
-            {str(item["template_id"]) for item in other_api.list_all("/templates")} - own_keys(api, op)
-        )
+    assert op.record is not None
+    if op.record.is_phone:
+        return records.path_for(other_api, other, op)
+    if op.record.collection not in records.MAKERS and not op.record.made_by_sending:
+        # records a tenant starts with (templates): one of theirs that we do not have
+        theirs = sorted(own_keys(other_api, op) - own_keys(api, op))
         return fill(op.path, theirs[0]) if theirs else None
-    records.path_for(api, tenant, op.path)
+    records.path_for(api, tenant, op)
     ours = own_keys(api, op)
     for _ in range(10):
-        path = records.path_for(other_api, other, op.path)
-        if path.split("/")[2] not in ours:
+        path = records.path_for(other_api, other, op)
+        if path_value(op, path) not in ours:
             return path
     return None
-
-
-# Collections whose records the suite names uniquely, so that no record of ours can equal one of theirs.
-NAMED_COLLECTIONS = ("/contacts", "/groups", "/sources", "/statuses")
 
 
 def assert_not_listed(api: Api, collection: str, theirs: dict) -> None:
@@ -119,7 +113,7 @@ def assert_not_listed(api: Api, collection: str, theirs: dict) -> None:
     assert not leaked, f"{collection} lists another tenant's record (D8): {leaked}"
 
 
-@pytest.mark.parametrize("op", cases(WITH_PATH_RECORD, False))
+@pytest.mark.parametrize("op", cases(WITH_PATH_RECORD, "decided"))
 def test_another_tenants_record_is_404(target, api, tenant, needs_control, op):
     """A record of another tenant is indistinguishable from a missing one: 404 NOT_FOUND, and our own list of
     that collection does not show it.
@@ -135,6 +129,8 @@ def test_another_tenants_record_is_404(target, api, tenant, needs_control, op):
         answer = other_api.get(path)
         assert answer.status_code == 200, f"the other tenant cannot read its own {path}"
         # Only the record's own read answers the record; another read of it (a count, say) answers something else.
-        if collection_of(op) in NAMED_COLLECTIONS and op.path == collection_of(op) + "/{id}":
-            assert_not_listed(api, collection_of(op), answer.json()["data"])
+        # The suite names the records it makes uniquely, so that no record of ours can equal one of theirs.
+        listing = contract.spec().list_operation(op.record)
+        if listing is not None and record_read(op) and op.record.collection in records.MAKERS:
+            assert_not_listed(api, listing.path, answer.json()["data"])
     expect(api.request(op.method, path, json=json_body(api, tenant, op)), op, 404, "NOT_FOUND")

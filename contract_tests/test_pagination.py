@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from contract_tests import contract, records
 from contract_tests.contract import Tier
+from contract_tests.operations import fill, record_read
 from contract_tests.reader import ContractOperation as Operation
 from contract_tests.reader import merge_all_of
 from contract_tests.target import Api, Control, TenantHandle
@@ -90,16 +91,22 @@ def field_tiers(schema: dict) -> dict[str, Tier]:
 
 
 def getter(op: Operation) -> Operation | None:
+    """The operation that reads one record of the list ``op`` shows."""
+    spec = contract.spec()
     return next(
-        (o for o in contract.spec().operations.values() if o.method == "GET" and o.path == op.path + "/{id}"),
+        (
+            o
+            for o in spec.operations.values()
+            if o.record and record_read(o) and spec.list_operation(o.record) is op
+        ),
         None,
     )
 
 
 def marks(op: Operation, tier: Tier, makes_records: bool = True) -> list:
     found = [*contract.tier_marks(tier), pytest.mark.operation(op.operation_id)]
-    if makes_records and op.collection == "messages":
-        found.append(pytest.mark.sends)  # messages are made by sending texts
+    if makes_records and op.collection in contract.spec().made_by_sending:
+        found.append(pytest.mark.sends)  # such records are made by sending messages
     return found
 
 
@@ -116,8 +123,8 @@ class Fields:
         item = data_schema(op)
         self.listed = field_tiers(item)
         self.required = set(item.get("required", ()))
-        self.key = "template_id" if op.collection == "templates" else "id"
         get_op = getter(op)
+        self.key = get_op.record.field if get_op is not None and get_op.record else "id"
         self.path = get_op.path if get_op is not None else None
         self.fetched = (
             field_tiers(data_schema(get_op)) if get_op is not None and self.key in self.listed else {}
@@ -140,7 +147,7 @@ class Fields:
             raise Unreadable(field)
         record = item[self.key]
         if record not in self.cache:
-            response = self.api.get(self.path.replace("{id}", str(record)))
+            response = self.api.get(fill(self.path, str(record)))
             assert response.status_code == 200, (
                 f"{field} is not in the list items and Get failed: {response.text}"
             )

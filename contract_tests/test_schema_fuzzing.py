@@ -329,7 +329,7 @@ def error_code_is_listed(ctx, response, case) -> bool | None:
     if response.status_code < 400:
         return None
     op = operation_of(case)
-    if op is None or op.tag == "Comments" or refusal_is_free(case, response.status_code):
+    if op is None or op.flat or refusal_is_free(case, response.status_code):
         return None
     codes = op.error_codes.get(response.status_code)
     if codes is None:

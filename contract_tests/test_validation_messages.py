@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 
 from contract_tests import contract, records
 from contract_tests.expect import Located, field_errors, locate
+from contract_tests.operations import sends
 
 SPEC = contract.spec()
-SENDS = {op.operation_id for op in SPEC.operations.values() if op.tag in ("Messages", "Authentication (OTP)")}
 MAX_SENT_ITEMS = 100  # D18: the suite never sends more items than this, and expects no cap
 BROKEN_RULES = tuple(rule for rule in contract.SCHEMA_RULES if rule != "required")  # a value breaks them
 # Printable text without blanks at its edges: a server may trim (D16), and must still see the same value.
@@ -116,7 +116,7 @@ def tier(case: contract.RuleCase) -> contract.Tier:
 
 def marks_for(operation_id: str, level: contract.Tier) -> list:
     marks = contract.tier_marks(level) + [pytest.mark.operation(operation_id)]
-    return marks + ([pytest.mark.sends] if operation_id in SENDS else [])
+    return marks + ([pytest.mark.sends] if sends(SPEC.operation(operation_id)) else [])
 
 
 def params(rules: tuple[str, ...], *, empty: bool = False) -> list:
@@ -306,7 +306,7 @@ def send(api, tenant, case: contract.RuleCase, value: Any = KEEP):
         body.pop(case.field, None)
     elif value is not KEEP:
         body[case.field] = value
-    path = records.path_for(api, tenant, op.path, reuse=op.method != "DELETE")
+    path = records.path_for(api, tenant, op, reuse=op.method != "DELETE")
     typed = case.rule in (
         "type",
         "items",
@@ -453,7 +453,7 @@ def required_sets() -> list:
 def test_every_failing_field_is_reported_at_once(api, tenant, required):
     """D4: all failing fields come in one 422, each with its own message; any subset of missing fields."""
     op = SPEC.operation(required.operation_id)
-    path = records.path_for(api, tenant, op.path, reuse=op.method != "DELETE")
+    path = records.path_for(api, tenant, op, reuse=op.method != "DELETE")
 
     @given(missing=st.sets(st.sampled_from(required.names), min_size=2))
     def check(missing):

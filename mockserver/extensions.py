@@ -35,6 +35,7 @@ RAW_EXTENSIONS = frozenset(
         "x-provenance",
         "x-scope-provenance",
         "x-search-fields",
+        "x-sends-message",
         "x-sort-fields",
         "x-success-message",
         "x-success-message-provenance",
@@ -99,6 +100,7 @@ class PathRecord:
     field: str = "id"
     normalise: str = ""  # one of NORMALISERS, or "" to compare the value as sent
     not_found: str = ""  # the 404 message, where the operation's responses give none
+    listed_by: str = ""  # the operation listing every record of the collection, where more than one lists it
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def test_a_broken_block_stops_the_load_naming_the_operation(document, path, meth
 def test_path_records_are_typed(document: dict) -> None:
     spec = Spec(document)
     assert spec.operation("getTemplate").extensions.path_record == PathRecord(
-        "id", "templates", "template_id"
+        "id", "templates", "template_id", listed_by="listTemplates"
     )
     comments = spec.operation("getComments")
     assert comments.envelope == "flat"
