@@ -39,7 +39,7 @@ def sends(op: Operation, makes_path_record: bool = True) -> bool:
 
 def json_body(api: Api, tenant: TenantHandle, op: Operation) -> dict | None:
     """A JSON body that keeps every rule on this tenant (its own ids and template names), or None."""
-    return records.valid_body(api, tenant, op.operation_id) if "application/json" in op.bodies else None
+    return records.valid_body(api, tenant, op.operation_id) if op.takes_json else None
 
 
 def example_text(op: Operation) -> str:
@@ -71,7 +71,7 @@ def cases(
 SCOPED = [op for op in OPS if op.scopes]
 WITH_PATH_RECORD = [op for op in OPS if op.record is not None]
 WITH_ID = [op for op in WITH_PATH_RECORD if not op.record.is_phone]
-JSON_OPS = [op for op in OPS if "application/json" in op.bodies]
+JSON_OPS = [op for op in OPS if op.takes_json]
 PLAIN_GETS = [op for op in OPS if op.method == "GET" and op.record is None and op.scopes]
 ID_GETS = [op for op in WITH_ID if op.method == "GET" and op.scopes]
 

@@ -290,6 +290,19 @@ class ContractOperation:
     def ext(self, name: str, default: Any = None) -> Any:
         return self.raw.get(f"x-{name}", default)
 
+    def body_tier(self, media_type: str) -> Tier:
+        """The tier of sending a body in ``media_type``: the content entry's ``x-provenance`` (Send Media's JSON
+        body is the mock's choice, the docs give multipart only); a type the operation does not take: mock."""
+        content = (self.raw.get("requestBody") or {}).get("content") or {}
+        if media_type not in content:
+            return "mock"
+        return weakest(self.tier, tier_of(content[media_type].get("x-provenance")))
+
+    @property
+    def takes_json(self) -> bool:
+        """Whether a check may send this operation a JSON body (one the contract, not only the mock, takes)."""
+        return self.body_tier("application/json") != "mock"
+
     def field_message(self, field_name: str, rule: str) -> str:
         return self.body_fields[field_name].messages[rule]
 

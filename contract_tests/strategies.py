@@ -152,7 +152,7 @@ def not_json_objects(op: Operation) -> st.SearchStrategy[bytes]:
 
 def bad_bodies(op: Operation) -> st.SearchStrategy[bytes | None]:
     """Bodies that fail the body checks: malformed or non-object JSON, or an object missing required fields."""
-    if "application/json" not in op.bodies:
+    if not op.takes_json:
         return st.none()
     broken = not_json_objects(op)
     return st.one_of(broken, st.just(b"{}")) if has_required_body_field(op) else broken

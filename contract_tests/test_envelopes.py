@@ -37,7 +37,7 @@ def provoked_errors(
         )
     if op.record:
         yield "NOT_FOUND", api.request(op.method, fill(op.path, unknown_key(api, op)), json=body), True
-    if "application/json" in op.bodies:
+    if op.takes_json:
         yield "INVALID_JSON", api.request(op.method, path, **body_kwargs(b"{")), True
         if has_required_body_field(op):
             yield "VALIDATION_ERROR", api.request(op.method, path, json={}), True
