@@ -21,7 +21,7 @@ import pytest
 from contract_tests import contract
 from contract_tests.plugin import CONTROL_AVAILABLE, current_config, send_refusal
 from contract_tests.reader import ContractOperation
-from contract_tests.target import TenantHandle
+from contract_tests.target import TenantHandle, list_items
 
 
 def unique(prefix: str) -> str:
@@ -33,7 +33,7 @@ def unique_phone() -> str:
     return "91" + "".join(secrets.choice("0123456789") for _ in range(10))
 
 
-def _created(response, what: str) -> dict:
+def created(response, what: str) -> dict:
     assert response.status_code in (200, 201), (
         f"creating a {what} answered {response.status_code}: {response.text}"
     )
@@ -41,15 +41,15 @@ def _created(response, what: str) -> dict:
 
 
 def source(api) -> dict:
-    return _created(api.post("/sources", json={"name": unique("Source")}), "source")
+    return created(api.post("/sources", json={"name": unique("Source")}), "source")
 
 
 def status(api) -> dict:
-    return _created(api.post("/statuses", json={"name": unique("Status"), "color": "#FF5733"}), "status")
+    return created(api.post("/statuses", json={"name": unique("Status"), "color": "#FF5733"}), "status")
 
 
 def group(api) -> dict:
-    return _created(api.post("/groups", json={"name": unique("Group")}), "group")
+    return created(api.post("/groups", json={"name": unique("Group")}), "group")
 
 
 def _first_id(api, path: str) -> int | None:
@@ -78,7 +78,7 @@ def references(api, tenant: TenantHandle | None = None) -> tuple[int, int]:
 
 
 def contact(api, tenant: TenantHandle | None = None, **fields: Any) -> dict:
-    return _created(
+    return created(
         api.post("/contacts", json={**valid_body(api, tenant, "createContact"), **fields}), "contact"
     )
 
@@ -290,7 +290,7 @@ def path_for(api, tenant: TenantHandle, op: ContractOperation, reuse: bool = Fal
         chat_mobile(api)
     listing = contract.spec().list_operation(record)
     assert listing is not None, f"{op.operation_id}: no operation lists {record.collection}"
-    first = api.get(listing.path, params={"per_page": 1}).json()["data"]
+    first = list_items(api.get(listing.path, params={"per_page": 1}).json())
     assert first, f"{listing.path} lists no {record.collection} to name in {op.path}"
     return op.path.replace(placeholder, str(first[0][record.field]))
 

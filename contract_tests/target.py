@@ -204,6 +204,17 @@ class Control:
 PAGE_SIZE = 100  # the documented maximum of per_page
 
 
+def list_items(body: Any) -> list[dict]:
+    """The items of a list answer. D3 puts them in ``data``; the docs do not say where they sit, so a documented
+    read also finds them where a paginator nests them (``data.data``, ``data.items``: the one list in ``data``)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, list):
+        return data
+    nested = [value for value in data.values() if isinstance(value, list)] if isinstance(data, dict) else []
+    assert len(nested) == 1, f"no list of items under data: {body}"
+    return nested[0]
+
+
 class Api:
     """A target bound to one token: ``api.post("/contacts", json=...)``."""
 
@@ -235,12 +246,11 @@ class Api:
                 f"GET {path} {params or ''} page {page}: {response.status_code} {response.text}"
             )
             body = response.json()
-            assert isinstance(body.get("data"), list), f"GET {path}: no list under data: {body}"
             yield body
-            if len(body["data"]) < PAGE_SIZE:
+            if len(list_items(body)) < PAGE_SIZE:
                 return
         raise AssertionError(f"GET {path} never ends")
 
     def list_all(self, path: str, params: dict | None = None) -> list[dict]:
         """Every item of a list operation, page by page."""
-        return [item for body in self.pages(path, params) for item in body["data"]]
+        return [item for body in self.pages(path, params) for item in list_items(body)]

@@ -28,6 +28,8 @@ def call(target, token: str, op: Operation, record_id: str | None = None) -> htt
 
 
 limits = st.integers(3, 8)
+# Reads whose path and 429 row the docs give, so the documented check leans on nothing else (D1, D11).
+DOCUMENTED_GETS = [op for op in PLAIN_GETS if op.error_tier(429, "RATE_LIMIT_EXCEEDED") == "documented"]
 
 
 @pytest.mark.rate_limits
@@ -35,10 +37,11 @@ limits = st.integers(3, 8)
 def test_calls_beyond_the_token_limit_get_429(target, needs_control, tenant):
     """A token with rate_limit_per_minute N gets N answers within a minute, then 429 RATE_LIMIT_EXCEEDED.
 
-    documented (Get Plan Limits: the per-token limit; 429 RATE_LIMIT_EXCEEDED on the endpoint pages).
+    documented (Get Plan Limits: the per-token limit; 429 RATE_LIMIT_EXCEEDED on the endpoint pages of the reads
+    it calls: only those whose page gives the 429 row).
     """
 
-    @given(limit=limits, op=st.sampled_from(PLAIN_GETS))
+    @given(limit=limits, op=st.sampled_from(DOCUMENTED_GETS))
     def check(limit, op):
         token = limited_token(needs_control, tenant, limit)
         for _ in range(limit):
