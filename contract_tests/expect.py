@@ -325,6 +325,7 @@ def details_of(response: httpx.Response) -> dict[str, list[str]]:
     """D4 (level all): a 422 VALIDATION_ERROR whose ``error.details`` maps each failing field to its messages."""
     details = expect_error(response, 422, "VALIDATION_ERROR").get("details")
     assert_field_messages(details)
+    assert isinstance(details, dict)
     return details
 
 

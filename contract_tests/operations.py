@@ -70,7 +70,7 @@ def cases(
 
 SCOPED = [op for op in OPS if op.scopes]
 WITH_PATH_RECORD = [op for op in OPS if op.record is not None]
-WITH_ID = [op for op in WITH_PATH_RECORD if not op.record.is_phone]
+WITH_ID = [op for op in WITH_PATH_RECORD if op.record is not None and not op.record.is_phone]
 JSON_OPS = [op for op in OPS if op.takes_json]
 PLAIN_GETS = [op for op in OPS if op.method == "GET" and op.record is None and op.scopes]
 ID_GETS = [op for op in WITH_ID if op.method == "GET" and op.scopes]
@@ -107,8 +107,10 @@ def path_value(op: Operation, path: str) -> str:
 def record_read(op: Operation) -> bool:
     """Whether ``op`` reads the record its path names itself: a GET of its list's path plus the record parameter
     (not an added read of the record, such as a count)."""
-    listing = contract.spec().list_operation(op.record) if op.record else None
-    return op.method == "GET" and listing is not None and op.path == f"{listing.path}/{{{op.record.param}}}"
+    if op.record is None or op.method != "GET":
+        return False
+    listing = contract.spec().list_operation(op.record)
+    return listing is not None and op.path == f"{listing.path}/{{{op.record.param}}}"
 
 
 def unknown_mobile() -> str:

@@ -147,6 +147,9 @@ class Fields:
             raise Unreadable(field)
         record = item[self.key]
         if record not in self.cache:
+            assert self.api is not None and self.path is not None, (
+                "fields are fetched only with a Get operation"
+            )
             response = self.api.get(fill(self.path, str(record)))
             assert response.status_code == 200, (
                 f"{field} is not in the list items and Get failed: {response.text}"
@@ -284,6 +287,7 @@ def create(api: Api, tenant: TenantHandle, op: Operation, text: str) -> int | No
         )
         assert response.status_code == 200, response.text
         return None
+    assert collection is not None, f"{op.operation_id} lists no collection"
     body = {"name": f"{text} {secrets.token_hex(4)}"}
     if collection == "statuses":
         body["color"] = "#FF5733"
@@ -307,7 +311,7 @@ texts = st.text(alphabet=ALNUM, min_size=1, max_size=10)
 
 
 def new_texts(op: Operation, most: int = 4) -> st.SearchStrategy[list[str]]:
-    return st.lists(texts, max_size=min(most, MOST_CREATED.get(op.collection, most)))
+    return st.lists(texts, max_size=min(most, MOST_CREATED.get(op.collection or "", most)))
 
 
 # --- reading lists ----------------------------------------------------------------------------------

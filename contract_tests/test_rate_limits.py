@@ -19,6 +19,7 @@ def limited_token(
     control: Control, tenant: TenantHandle, limit: int, lacking: Operation | None = None
 ) -> str:
     scopes = [s for s in contract.all_scopes() if lacking is None or s not in lacking.scopes]
+    assert tenant.tenant_id is not None, "a tenant of the control API"
     return control.new_token(tenant.tenant_id, scopes, rate_limit_per_minute=limit)
 
 

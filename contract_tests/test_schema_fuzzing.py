@@ -195,7 +195,8 @@ def reading(value: Any, schema: dict, trim: bool, text: bool) -> Any:
             read[name] = reading(item, sub, trim, text)
         return read
     if isinstance(value, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        found = schema.get("items")
+        items = found if isinstance(found, dict) else {}
         return [
             reading(as_text(item) if text and not isinstance(item, dict | list) else item, items, trim, text)
             for item in value

@@ -233,8 +233,11 @@ def violations(case: contract.RuleCase, api, tenant) -> st.SearchStrategy[Any]:
     if rule in ("minLength", "maxLength"):
         return beyond(schema, rule)
     if rule == "pattern":
+        assert pattern is not None
         low, high = max(schema.get("minLength", 1), 1), min(schema.get("maxLength", 30), 30)
-        far = filled(min_size=low, max_size=max(high, low)).filter(lambda s: not pattern.search(s))
+        far: st.SearchStrategy[str] = filled(min_size=low, max_size=max(high, low)).filter(
+            lambda s: pattern.search(s) is None
+        )
         sample = PATTERN_SAMPLES.get(schema["pattern"]) or records.unique_phone()
         return st.one_of(near_pattern(schema, sample), far)
     if rule == "format":
