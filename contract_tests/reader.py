@@ -427,6 +427,22 @@ class ContractSpec:
     def operation(self, operation_id: str) -> ContractOperation:
         return self.operations[operation_id]
 
+    def collection_operation(self, collection: str, method: str) -> ContractOperation:
+        """The one operation of ``collection`` with ``method``: a POST that makes a record (no record in its path),
+        a PATCH or DELETE of the record its path names."""
+        found = [
+            op
+            for op in self.operations.values()
+            if op.collection == collection
+            and op.method == method
+            and (op.record is None) == (method == "POST")
+        ]
+        if len(found) != 1:
+            raise ContractError(
+                f"{len(found)} {method} operations of {collection}: {[o.operation_id for o in found]}"
+            )
+        return found[0]
+
     def list_operation(self, record: PathRecord) -> ContractOperation | None:
         """The operation that lists every record of ``record``'s collection: ``listed_by``, else the one GET of the
         collection whose path names no record; None where no operation lists it (chats)."""

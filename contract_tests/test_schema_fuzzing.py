@@ -52,7 +52,11 @@ CHECKS = {
 FREE_QUERY = ("include", "fields")
 # D18: an item of Batch Create Contacts that breaks a format rule may be reported in ``data.errors`` with a 200,
 # so the rules of its items never force a refusal of the whole request.
-ITEMS_REPORTED_ONE_BY_ONE = {"batchCreateContacts": "contacts"}
+ITEMS_REPORTED_ONE_BY_ONE = {
+    op.operation_id: op.ext("partial-items")
+    for op in contract.spec().operations.values()
+    if op.ext("partial-items")
+}
 # The schema keywords that are rules; everything else (``additionalProperties`` included: unknown fields are
 # ignored, D5) is left out of the rules a server must keep.
 RULE_KEYWORDS = frozenset(
