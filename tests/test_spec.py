@@ -492,6 +492,7 @@ def test_census_leaves_nothing_unmarked_and_every_decided_item_cites_a_decision(
         tier: sum(c[tier] for c in census.counts.values())
         for tier in ("documented", "decided", "mock", "unmarked")
     }
+    assert census.unmarked == [], census.unmarked
     assert totals["unmarked"] == 0, {k: dict(c) for k, c in census.counts.items()}
     assert totals["documented"] and totals["decided"] and totals["mock"]
     assert sum(census.uncited.values()) == 0, dict(census.uncited)
