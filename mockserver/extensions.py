@@ -22,8 +22,11 @@ NORMALISERS = ("phone",)  # D9: a phone is compared by its digits
 RAW_EXTENSIONS = frozenset(
     {
         "x-alternate-success-messages",
+        "x-alternate-success-messages-provenance",
+        "x-behaviour-provenance",
         "x-collection",
         "x-default-sort",
+        "x-envelope-provenance",
         "x-filters",
         "x-includes",
         "x-list-provenance",
@@ -31,7 +34,9 @@ RAW_EXTENSIONS = frozenset(
         "x-media-messages-provenance",
         "x-media-rules-provenance",
         "x-merge-fields",
+        "x-merge-fields-provenance",
         "x-partial-items",
+        "x-partial-items-provenance",
         "x-provenance",
         "x-scope-provenance",
         "x-search-fields",
@@ -106,6 +111,7 @@ class PathRecord:
 @dataclass(frozen=True)
 class Extensions:
     envelope: str = "standard"
+    sends_message: bool = False  # x-sends-message: a call sends a WhatsApp message
     path_record: PathRecord | None = None
     rate_limit: RateLimit | None = None
     otp: OtpRules = OtpRules()
@@ -189,6 +195,7 @@ def compile_extensions(raw: dict, path: str, where: str) -> Extensions:
     """The operation's typed blocks; an ``x-`` key this module does not know is refused."""
     known = RAW_EXTENSIONS | {
         "x-envelope",
+        "x-sends-message",
         "x-path-record",
         "x-rate-limit",
         "x-otp",
@@ -204,8 +211,15 @@ def compile_extensions(raw: dict, path: str, where: str) -> Extensions:
     envelope = raw.get("x-envelope", "standard")
     if envelope not in ENVELOPES:
         raise SpecError(f"{where}: x-envelope must be one of {ENVELOPES}, got {envelope!r}")
+    sends_message = raw.get("x-sends-message", False)
+    if not isinstance(sends_message, bool):
+        raise SpecError(f"{where}: x-sends-message must be true or false, got {sends_message!r}")
+    for key in (k for k in raw if k.endswith("-provenance") and isinstance(raw[k], dict)):
+        if not all(isinstance(v, str) for v in raw[key].values()):
+            raise SpecError(f"{where}: every value of {key} must be a tier string")
     return Extensions(
         envelope=envelope,
+        sends_message=sends_message,
         path_record=_path_record(raw, path, where),
         rate_limit=block(RateLimit, raw["x-rate-limit"], f"{where} x-rate-limit")
         if "x-rate-limit" in raw
@@ -223,6 +237,7 @@ class RootMessages:
 
     phone_digits: str  # x-send-messages: a phone without digits (D9)
     list_messages: dict[str, str]  # x-list-messages: unknown filter, operator, value (D19)
+    operator_aliases: dict[str, str]  # x-filter-operator-aliases: `>=` for gte and so on (List Contacts)
 
 
 def compile_root_messages(document: dict) -> RootMessages:
@@ -231,4 +246,9 @@ def compile_root_messages(document: dict) -> RootMessages:
     missing = [key for key in ("unknown_filter", "bad_operator", "bad_value") if key not in listed]
     if "phone_digits" not in send or missing:
         raise SpecError(f"the spec root needs x-send-messages.phone_digits and x-list-messages {missing}")
-    return RootMessages(send["phone_digits"], listed)
+    aliases = {
+        k: v for k, v in (document.get("x-filter-operator-aliases") or {}).items() if k != "provenance"
+    }
+    if not all(isinstance(v, str) for v in aliases.values()):
+        raise SpecError(f"x-filter-operator-aliases must map each alias to an operator name, got {aliases!r}")
+    return RootMessages(send["phone_digits"], listed, aliases)

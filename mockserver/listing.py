@@ -20,7 +20,6 @@ from mockserver.errors import ApiError, ValidationFailed
 from mockserver.spec import BASE_PATH
 
 FILTER_KEY = re.compile(r"^filter\[(\w+)\](?:\[([^\]]+)\])?$")
-OPERATOR_ALIASES = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "!=": "ne"}
 LIST_OPERATORS = {"in", "not_in"}
 # Every operator the docs list for ``filter[field][operator]`` (List Contacts).
 ALL_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "in", "not_in", "between", "null")
@@ -86,9 +85,14 @@ def _predicate(name: str, operator: str, raw: str, kind: str) -> Callable[[dict]
 
 
 def build_filters(
-    op_filters: dict, raw_filters: list[tuple[str, str]], messages: dict, unknown: str = "refuse"
+    op_filters: dict,
+    raw_filters: list[tuple[str, str]],
+    messages: dict,
+    unknown: str = "refuse",
+    aliases: dict[str, str] | None = None,
 ) -> list[Callable]:
-    """``unknown``: what an unknown filter or operator gets: "refuse" (422), "bad-request" (400) or "ignore" (D19)."""
+    """``unknown``: what an unknown filter or operator gets: "refuse" (422), "bad-request" (400) or "ignore" (D19).
+    ``aliases``: operator spellings the spec's ``x-filter-operator-aliases`` maps to operator names (``>=``)."""
     predicates = []
     errors: dict[str, list[str]] = {}
     for key, raw in raw_filters:
@@ -96,7 +100,7 @@ def build_filters(
         # A key that does not parse (``filter[]``, ``filter[a][gt][x]``) names no filter: refused like
         # an unknown one, not silently dropped, which would answer an unfiltered list.
         name, operator = (match.group(1), match.group(2) or "eq") if match else (key, "eq")
-        operator = OPERATOR_ALIASES.get(operator, operator)
+        operator = (aliases or {}).get(operator, operator)
         rule = op_filters.get(name)
         if rule is None:
             message = messages["unknown_filter"].format(field=name)
@@ -204,7 +208,13 @@ def respond(
     filters = op.ext("filters", {})
     if behaviour.all_operators:
         filters = {name: {**rule, "operators": list(ALL_OPERATORS)} for name, rule in filters.items()}
-    predicates = build_filters(filters, raw_filters, ctx.messages.list_messages, behaviour.unknown_query)
+    predicates = build_filters(
+        filters,
+        raw_filters,
+        ctx.messages.list_messages,
+        behaviour.unknown_query,
+        ctx.messages.operator_aliases,
+    )
     if predicates:
         records = [r for r in records if all(p(r) for p in predicates)]
     term = ctx.query.get("search") or ctx.query.get("q")

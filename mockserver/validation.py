@@ -101,8 +101,10 @@ def _format_ok(value: Any, fmt: str) -> bool:
     if fmt == "email":
         return bool(EMAIL.match(value))
     if fmt == "uri":
+        # "A valid URL" (Add Comment): any scheme with `://` and a host, as Laravel's `url` rule reads it (D16);
+        # narrowing it to http(s) would refuse URLs the docs allow.
         parsed = urlparse(value)
-        return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+        return bool(parsed.scheme) and value.lower().startswith(f"{parsed.scheme}://") and bool(parsed.netloc)
     return True
 
 

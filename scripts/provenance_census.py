@@ -5,8 +5,13 @@ Usage: python scripts/provenance_census.py [--spec PATH]
 Tiers: documented, decided (a decision Dn says it), mock (the mock's choice, D19), and unmarked (an item that
 needs a provenance string and has none). The script reads the current format (``x-rule-provenance``,
 ``x-implicit-rules`` with ``type`` and ``items``, ``x-list-provenance``, ``x-filters.<f>.provenance``,
-``x-provenance`` on response properties) and the older one (``x-assumed-rules`` lists, ``type`` implicitly D5,
-no list provenance), so a spec from before the conversion can be measured too.
+``x-provenance`` on response properties, list items, responses and request media types, ``x-type-provenance``,
+the operation blocks ``x-otp``, ``x-path-record``, ``x-rate-limit``, ``x-in-use``, ``x-file-limits`` with their
+``provenance``, the companions ``x-<key>-provenance`` of ``x-merge-fields``, ``x-partial-items``, ``x-envelope``,
+``x-alternate-success-messages``, ``x-media-rules``, ``x-media-messages``, ``x-template-parameter-messages``,
+``x-normalise``, the map ``x-behaviour-provenance`` and the root blocks) and the older one (``x-assumed-rules``
+lists, ``type`` implicitly D5, no list provenance), so a spec from before the conversion can be measured too.
+It lists every unmarked item and exits 1 when there is one (docs/spec-conventions.md: 0 is the contract).
 """
 
 from __future__ import annotations
@@ -56,12 +61,15 @@ class Census:
 
     counts: dict[str, Counter] = field(default_factory=dict)
     uncited: Counter = field(default_factory=Counter)
+    unmarked: list[str] = field(default_factory=list)  # where each item without a tier sits
 
-    def add(self, category: str, provenance: str | None, *, tier: str | None = None) -> None:
+    def add(self, category: str, provenance: str | None, *, tier: str | None = None, where: str = "") -> None:
         tier = tier or tier_of(provenance)
         self.counts.setdefault(category, Counter())[tier] += 1
         if tier == "decided" and not DECISION.search(str(provenance or "")):
             self.uncited[category] += 1
+        if tier == "unmarked":
+            self.unmarked.append(f"{category}: {where or '?'}")
 
 
 class Document:
@@ -146,33 +154,51 @@ def count_rules(doc: Document, census: Census) -> None:
 
 
 def count_error_entries(doc: Document, census: Census) -> None:
-    responses = [
-        r for _, op, _ in doc.operations() for r in (op.get("responses") or {}).values() if "$ref" not in r
-    ]
-    responses += list((doc.raw.get("components") or {}).get("responses", {}).values())
-    for response in responses:
+    """Each ``x-error-codes`` entry once where it is written; a response without entries is a status-only entry
+    (``x-provenance``, e.g. Comments' 401); an error status of an operation with neither is unmarked."""
+    shared = (doc.raw.get("components") or {}).get("responses", {})
+    written = [(f"components/responses/{name}", r) for name, r in shared.items()]
+    for where, op, _ in doc.operations():
+        for status, r in (op.get("responses") or {}).items():
+            if "$ref" not in r:
+                written.append((f"{where} {status}", r))
+            elif str(status)[:1] in "45" and not _tiered_response(doc.resolve(r)):
+                census.add("error responses", None, where=f"{where} {status}")
+    for where, response in written:
         for entry in response.get("x-error-codes") or ():
-            census.add("error entries", entry.get("provenance"))
+            census.add("error entries", entry.get("provenance"), where=f"{where} {entry.get('code')}")
+        if not response.get("x-error-codes") and "x-provenance" in response:
+            census.add("error responses", response["x-provenance"], where=where)
 
 
-def response_properties(doc: Document, schema: Any, seen: set[int]) -> Iterator[dict]:
+def _tiered_response(response: dict) -> bool:
+    return bool(response.get("x-error-codes")) or "x-provenance" in response
+
+
+def response_properties(
+    doc: Document, schema: Any, seen: set[int], inherited: str | None = None
+) -> Iterator[dict]:
+    """Every property of a response schema; under a schema marked ``x-provenance`` (a list's items whose page was
+    not captured) each property takes that tier unless it has its own."""
+    inherited = schema.get("x-provenance", inherited) if isinstance(schema, dict) else inherited
     schema = doc.resolve(schema)
-    if not isinstance(schema, dict) or id(schema) in seen:
+    if not isinstance(schema, dict) or (id(schema), inherited) in seen:
         return
-    seen.add(id(schema))
+    seen.add((id(schema), inherited))
     for prop in (schema.get("properties") or {}).values():
         resolved = doc.resolve(prop)
-        yield prop if "x-provenance" in prop or not isinstance(resolved, dict) else {**resolved, **prop}
-        yield from response_properties(doc, prop, seen)
+        merged = prop if "x-provenance" in prop or not isinstance(resolved, dict) else {**resolved, **prop}
+        yield {**merged, "x-provenance": inherited} if inherited and "x-provenance" not in merged else merged
+        yield from response_properties(doc, prop, seen, merged.get("x-provenance", inherited))
     if isinstance(schema.get("items"), dict):
-        yield from response_properties(doc, schema["items"], seen)
+        yield from response_properties(doc, schema["items"], seen, inherited)
     for key in ("allOf", "oneOf", "anyOf"):
         for sub in schema.get(key, ()):
-            yield from response_properties(doc, sub, seen)
+            yield from response_properties(doc, sub, seen, inherited)
 
 
 def count_response_properties(doc: Document, census: Census) -> None:
-    seen: set[int] = set()
+    seen: set = set()
     envelope_keys = {"success", "message", "data", "meta", "links", "error"}
     for _, op, _ in doc.operations():
         for response in (op.get("responses") or {}).values():
@@ -181,6 +207,8 @@ def count_response_properties(doc: Document, census: Census) -> None:
                 continue
             for content in (response.get("content") or {}).values():
                 for prop in response_properties(doc, content.get("schema"), seen):
+                    if "x-type-provenance" in prop:
+                        census.add("response property types", prop["x-type-provenance"])
                     provenance = prop.get("x-provenance")
                     if provenance is None and "assumed" in str(prop.get("description", "")).lower():
                         census.add("response properties", None)  # says "assumed" but cites nothing
@@ -190,6 +218,55 @@ def count_response_properties(doc: Document, census: Census) -> None:
                         census.add(
                             "response properties", provenance, tier=None if provenance else "documented"
                         )
+
+
+# Operation blocks whose tier is a ``provenance`` key inside them (a mapping of such blocks for x-file-limits).
+BLOCKS_WITH_PROVENANCE = ("x-otp", "x-path-record", "x-rate-limit", "x-in-use")
+# Operation keys whose tier is the companion ``<key>-provenance`` (a string, or a map per entry).
+KEYS_WITH_COMPANION = (
+    "x-merge-fields",
+    "x-partial-items",
+    "x-media-rules",
+    "x-media-messages",
+    "x-template-parameter-messages",
+    "x-alternate-success-messages",
+)
+
+
+def count_blocks(doc: Document, census: Census) -> None:
+    for where, op, _ in doc.operations():
+        for key in BLOCKS_WITH_PROVENANCE:
+            if key in op:
+                census.add("operation blocks", op[key].get("provenance"), where=f"{where} {key}")
+        for name, limit in (op.get("x-file-limits") or {}).items():
+            census.add("operation blocks", limit.get("provenance"), where=f"{where} x-file-limits.{name}")
+        for key in KEYS_WITH_COMPANION:
+            if key not in op:
+                continue
+            companion = op.get(f"{key}-provenance")
+            if isinstance(companion, dict):
+                for entry in op[key]:
+                    census.add("operation blocks", companion.get(entry), where=f"{where} {key}.{entry}")
+            else:
+                census.add("operation blocks", companion, where=f"{where} {key}")
+        if op.get("x-envelope", "standard") != "standard":
+            census.add("operation blocks", op.get("x-envelope-provenance"), where=f"{where} x-envelope")
+        for behaviour, provenance in (op.get("x-behaviour-provenance") or {}).items():
+            census.add("behaviours", provenance, where=f"{where} {behaviour}")
+        for media, content in ((op.get("requestBody") or {}).get("content") or {}).items():
+            own = content.get("x-provenance")
+            census.add("request media types", own, tier=None if own else "documented")
+            for node in request_fields(doc, content.get("schema"), set()):
+                if "x-normalise" in node:
+                    census.add("normalisers", node.get("x-normalise-provenance"), where=f"{where} {media}")
+
+
+def count_root(doc: Document, census: Census) -> None:
+    for key in ("x-send-messages", "x-list-messages", "x-filter-operator-aliases"):
+        if key in doc.raw:
+            census.add("root blocks", doc.raw[key].get("provenance"), where=key)
+    for rule, provenance in (doc.raw.get("x-implicit-rules") or {}).items():
+        census.add("root blocks", provenance, where=f"x-implicit-rules.{rule}")
 
 
 def count_operations(doc: Document, census: Census) -> None:
@@ -233,7 +310,15 @@ def count_lists(doc: Document, census: Census) -> None:
 def take_census(raw: dict) -> Census:
     doc = Document(raw)
     census = Census()
-    for count in (count_rules, count_error_entries, count_response_properties, count_operations, count_lists):
+    for count in (
+        count_rules,
+        count_error_entries,
+        count_response_properties,
+        count_operations,
+        count_lists,
+        count_blocks,
+        count_root,
+    ):
         count(doc, census)
     return census
 
@@ -265,9 +350,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     raw = yaml.safe_load(args.spec.read_text(encoding="utf-8"))
+    census = take_census(raw)
     print(f"Provenance census of {args.spec}")
-    print(table(take_census(raw)))
-    return 0
+    print(table(census))
+    print(f"untiered items: {len(census.unmarked)}")
+    for where in census.unmarked:
+        print(f"  {where}")
+    return 1 if census.unmarked else 0
 
 
 if __name__ == "__main__":

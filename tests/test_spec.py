@@ -326,7 +326,13 @@ def test_request_schemas_compile_with_a_message_for_every_rule(resolved):
 
 TIER = re.compile(r"^(documented \(.+\)|assumed \(D\d+(, D\d+)*(; .+)?\)|mock \(.+\))$")
 DECISION_HEADING = re.compile(r"^## (D\d+) (.+)$", re.MULTILINE)
-TIER_MAPS = ("x-rule-provenance", "x-list-provenance", "x-implicit-rules")
+TIER_MAPS = (
+    "x-rule-provenance",
+    "x-list-provenance",
+    "x-implicit-rules",
+    "x-behaviour-provenance",
+    "x-alternate-success-messages-provenance",
+)
 
 
 def tier_strings(node, where: str = "") -> Iterator[tuple[str, str]]:
@@ -486,6 +492,7 @@ def test_census_leaves_nothing_unmarked_and_every_decided_item_cites_a_decision(
         tier: sum(c[tier] for c in census.counts.values())
         for tier in ("documented", "decided", "mock", "unmarked")
     }
+    assert census.unmarked == [], census.unmarked
     assert totals["unmarked"] == 0, {k: dict(c) for k, c in census.counts.items()}
     assert totals["documented"] and totals["decided"] and totals["mock"]
     assert sum(census.uncited.values()) == 0, dict(census.uncited)
@@ -526,3 +533,201 @@ def test_census_reads_the_old_assumed_rules_format():
     counts = load_census().take_census(old).counts["body field rules"]
     # old format: type implicitly D5, items documented, listed rules decided without a Dn of their own
     assert (counts["decided"], counts["documented"], counts["mock"]) == (2, 1, 0)
+
+
+# The docs' sidebar: the title of every endpoint page (harvest 00-seed-send-otp-page.txt). A documented tier
+# string names pages by these titles; the sites are named by their hosts.
+DOCS_PAGES = (
+    "Get Account Info",
+    "Get Usage Statistics",
+    "Get Plan Limits",
+    "Send OTP/Verification Code",
+    "Resend OTP",
+    "Verify OTP",
+    "Check OTP Status",
+    "List Authentication Templates",
+    "Get Comments",
+    "Add Comment",
+    "List Contacts",
+    "Create Contact",
+    "Get Contact",
+    "Update Contact",
+    "Delete Contact",
+    "Batch Create Contacts",
+    "Batch Delete Contacts",
+    "List Groups",
+    "Create Group",
+    "Get Group",
+    "Update Group",
+    "Delete Group",
+    "Add Contacts to Group",
+    "Remove Contacts from Group",
+    "Send Text Message",
+    "Send Template Message",
+    "Send Media Message",
+    "Send Interactive Message",
+    "List Messages",
+    "Get Message",
+    "List Sources",
+    "Create Source",
+    "Get Source",
+    "Update Source",
+    "Delete Source",
+    "List Statuses",
+    "Create Status",
+    "Get Status",
+    "Update Status",
+    "Delete Status",
+    "List Templates",
+    "Sync Templates from WhatsApp",
+    "Get Template",
+)
+DOCS_SITES = ("docs.getrasl.io", "docs.app.wa.cr")
+
+
+def cited_pages(tier: str) -> list[str]:
+    """The page names a documented tier string cites: the start of each `;` clause and each `,` item before a `:`."""
+    inner = tier[tier.index("(") + 1 : tier.rindex(")")]
+    names = []
+    for clause in inner.split(";"):
+        head = clause.split(":")[0] if ":" in clause else clause
+        names += [item.strip() for item in head.split(",")]
+    return names
+
+
+def names_a_page(name: str) -> bool:
+    return any(name == page or name.startswith(page + " ") for page in (*DOCS_PAGES, *DOCS_SITES))
+
+
+def test_the_operations_summaries_are_the_docs_page_titles(raw):
+    assert sorted(op["summary"] for op in operations(raw).values()) == sorted(DOCS_PAGES)
+
+
+@pytest.mark.parametrize(
+    ("tier", "fine"),
+    [
+        ("documented (Get Contact)", True),
+        ("documented (Verify OTP, docs.getrasl.io)", True),
+        ("documented (Send OTP/Verification Code; Resend OTP inherits its errors)", True),
+        ("documented (Batch Create Contacts: same validation as the single create endpoint)", True),
+        ("documented (Authentication)", False),
+        ("documented (Authentication: 403 INSUFFICIENT_SCOPE for a token without the scope)", False),
+        ("documented (every captured error table)", False),
+        ("documented (Get Contact, every captured error table)", False),
+    ],
+)
+def test_a_pseudo_page_is_not_a_docs_page(tier, fine):
+    assert all(map(names_a_page, cited_pages(tier))) is fine
+
+
+def test_every_documented_tier_names_docs_pages(raw):
+    documented = [(where, t) for where, t in tier_strings(raw) if t.startswith("documented")]
+    assert len(documented) > 150
+    bad = [(where, t) for where, t in documented if not all(map(names_a_page, cited_pages(t)))]
+    assert not bad, bad[:10]
+
+
+def shared_response_tiers(raw) -> dict[str, list[str]]:
+    """Each shared response's tier strings: its entries' provenance, or its status-only ``x-provenance``."""
+    return {
+        name: [e["provenance"] for e in r.get("x-error-codes", ())]
+        or [r[k] for k in ("x-provenance",) if k in r]
+        for name, r in raw["components"]["responses"].items()
+    }
+
+
+def test_a_shared_documented_response_names_the_page_of_every_operation_using_it(raw):
+    """P1-P6: a shared response is documented only where each operation using it has the row on its own page."""
+    tiers = shared_response_tiers(raw)
+    wrong = []
+    for op in operations(raw).values():
+        for status, response in op["responses"].items():
+            name = response.get("$ref", "").rpartition("/")[2]
+            for tier in tiers.get(name, ()):
+                if tier.startswith("documented") and op["summary"] not in cited_pages(tier):
+                    wrong.append((op["operationId"], status, name))
+    assert not wrong, wrong
+
+
+def test_every_error_status_has_a_tier(raw):
+    """T8: a response without `x-error-codes` carries `x-provenance` (a status without a code, D12)."""
+    tiers = shared_response_tiers(raw)
+    missing = [
+        (op["operationId"], status)
+        for op in operations(raw).values()
+        for status, response in op["responses"].items()
+        if status[0] in "45"
+        and not (response.get("x-error-codes") or response.get("x-provenance"))
+        and not tiers.get(response.get("$ref", "").rpartition("/")[2])
+    ]
+    assert not missing, missing
+
+
+def drop(path: tuple):
+    def change(document: dict) -> None:
+        node = document
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("path", "where"),
+    [
+        (("paths", "/auth/resend", "post", "x-otp", "provenance"), "x-otp"),
+        (("paths", "/templates/{id}", "get", "x-path-record", "provenance"), "x-path-record"),
+        (("paths", "/messages/text", "post", "x-merge-fields-provenance"), "x-merge-fields"),
+        (("paths", "/contacts/batch", "post", "x-partial-items-provenance"), "x-partial-items"),
+        (("paths", "/comments/{mobile}", "get", "x-envelope-provenance"), "x-envelope"),
+        (
+            ("paths", "/auth/status", "post", "x-alternate-success-messages-provenance"),
+            "x-alternate-success-messages",
+        ),
+        (("components", "responses", "CommentsRateLimited", "x-provenance"), "{mobile} 429"),
+        (
+            ("components", "schemas", "ContactInput", "properties", "phone", "x-normalise-provenance"),
+            "normalisers",
+        ),
+        (("x-filter-operator-aliases", "provenance"), "x-filter-operator-aliases"),
+    ],
+)
+def test_census_reports_an_item_without_its_tier(raw, path, where):
+    import copy
+
+    broken = copy.deepcopy(raw)
+    drop(path)(broken)
+    unmarked = load_census().take_census(broken).unmarked
+    assert len(unmarked) >= 1 and all(where in item for item in unmarked), unmarked
+
+
+def test_census_script_lists_untiered_items_and_fails(tmp_path, raw):
+    import copy
+    import subprocess
+    import sys
+
+    broken = copy.deepcopy(raw)
+    del broken["paths"]["/messages/text"]["post"]["x-merge-fields-provenance"]
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "provenance_census.py"), "--spec", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert "untiered items: 1" in run.stdout and "POST /messages/text x-merge-fields" in run.stdout
+
+
+def test_x_sends_message_marks_the_operations_whose_answer_carries_a_whatsapp_message_id(resolved):
+    """A call sends a WhatsApp message exactly when its documented answer is the sent message's `message_id`."""
+    senders = set()
+    for op in resolved.operations.values():
+        data = op.response_schemas[op.success_status].get("allOf", [{}])
+        props = {k for part in data for k in part.get("properties", {}).get("data", {}).get("properties", {})}
+        if op.method == "POST" and "message_id" in props:
+            senders.add(op.operation_id)
+    marked = {op.operation_id for op in resolved.operations.values() if op.raw.get("x-sends-message")}
+    assert len(marked) == 6
+    assert marked == senders

@@ -63,6 +63,18 @@ def operation(document: dict, path: str, method: str) -> dict:
             lambda op: op.update({"x-sucess-message": "OK"}),
             "unknown extensions \\['x-sucess-message'\\]",
         ),
+        (
+            "/messages/text",
+            "post",
+            lambda op: op.update({"x-sends-message": "yes"}),
+            "x-sends-message must be true or false",
+        ),
+        (
+            "/contacts/batch",
+            "delete",
+            lambda op: op["x-behaviour-provenance"].update(repeated_ids=3),
+            "every value of x-behaviour-provenance must be a tier string",
+        ),
     ],
 )
 def test_a_broken_block_stops_the_load_naming_the_operation(document, path, method, change, problem) -> None:
@@ -83,3 +95,16 @@ def test_path_records_are_typed(document: dict) -> None:
     assert comments.extensions.path_record.normalise == "phone"
     assert spec.operation("getContact").extensions.path_record == PathRecord("id", "contacts", "id")
     assert spec.operation("resendOtp").extensions.rate_limit.calls == 3
+
+
+def test_a_filter_alias_must_name_an_operator(document: dict) -> None:
+    broken = copy.deepcopy(document)
+    broken["x-filter-operator-aliases"][">="] = ["gte"]
+    with pytest.raises(SpecError, match="x-filter-operator-aliases"):
+        Spec(broken)
+
+
+def test_sends_are_typed(document: dict) -> None:
+    spec = Spec(document)
+    assert spec.operation("sendMediaMessage").extensions.sends_message is True
+    assert spec.operation("verifyOtp").extensions.sends_message is False
