@@ -40,7 +40,6 @@ RAW_EXTENSIONS = frozenset(
         "x-provenance",
         "x-scope-provenance",
         "x-search-fields",
-        "x-sends-message",
         "x-sort-fields",
         "x-success-message",
         "x-success-message-provenance",
