@@ -544,6 +544,10 @@ def clear_emptied(ctx: Context, emptied: list[str]) -> None:
     defaults: dict[str, Any] = {"color": None}
     if ctx.op.collection == "contacts":
         defaults = {**contact_defaults(ctx.tenant, {}), "groups": []}
+        # A default source or status that was deleted is no default: the contact keeps its own.
+        for name, collection in (("source_id", "sources"), ("status_id", "statuses")):
+            if ctx.tenant.get(collection, defaults[name]) is None:
+                del defaults[name]
     for path in emptied:
         if "." not in path and path in defaults:
             ctx.body[path] = defaults[path]
