@@ -43,8 +43,14 @@ WRITABLE = (
 )
 
 
-def present_contact(tenant: Tenant, contact: dict, includes: str | None = None) -> dict:
+def present_contact(
+    tenant: Tenant, contact: dict, includes: str | None = None, phone_as_sent: bool = False
+) -> dict:
+    """The Contact resource; ``phone_as_sent``: its ``phone`` as the client last sent it (D9 leaves it free),
+    while the stored ``phone`` stays cleaned for lookups and uniqueness."""
     data = public(contact)
+    if phone_as_sent and contact.get("_phone_as_sent"):
+        data["phone"] = contact["_phone_as_sent"]
     wanted = {part.strip() for part in (includes or "").split(",") if part.strip()}
     if "groups" in wanted:
         groups = tenant.table("groups")
@@ -74,6 +80,8 @@ def ensure_room(ctx: Context, adding: int = 1) -> None:
 def insert_contact(ctx: Context, values: dict) -> dict:
     fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
     contact = contact_defaults(ctx.tenant, fields)
+    if fields.get("phone"):
+        contact["_phone_as_sent"] = str(fields["phone"])
     contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
     return ctx.tenant.insert("contacts", contact, ctx.now)
 
