@@ -4,6 +4,7 @@
     python -m contract_tests.meta --thorough       # also every variant alone, every mutant under every profile
     python -m contract_tests.meta --smoke-power --no-specificity   # what --smoke catches
     python -m contract_tests.meta --mutants otp_not_consumed page_overlap --profiles minimal
+    python -m contract_tests.meta --no-sensitivity --variants phone-as-sent other-error-layout
     python -m contract_tests.meta --list
 
 Sensitivity: every mutant of the mock (a seeded bug) must be caught. Each mutant runs
@@ -326,7 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         help="mutants to run (default: all)",
     )
     parser.add_argument(
-        "--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)"
+        "--profiles",
+        nargs="*",
+        choices=sorted(profiles),
+        help="variant profiles (default: all; the option alone: none)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        choices=variants,
+        help="also run these variants alone, at their levels (without --profiles: these and no profile)",
     )
     parser.add_argument(
         "--thorough",
@@ -363,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"profile  {name:32} levels: {levels}; {', '.join(members)}")
         return 0
     chosen_mutants = {name: mutants[name] for name in (args.mutants or mutants)}
-    chosen_profiles = list(args.profiles or profiles)
+    # ``--profiles`` with no names: none (the mutants then all run on the default mock).
+    chosen_profiles = list(args.profiles if args.profiles is not None else [] if args.variants else profiles)
     started = time.perf_counter()
 
     hits = total_mutants = passed = total_variants = 0
@@ -381,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_power(suite_profile, by_profile[suite_profile])
         print_cost(by_profile)
     if not args.no_specificity:
-        alone = list(variants) if args.thorough else []
+        alone = list(variants) if args.thorough else list(args.variants or [])
         cases = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
         results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
         passed, total_variants = print_specificity(results), len(results)
