@@ -75,6 +75,37 @@ def variant_catalogue() -> tuple[list[str], dict[str, tuple[str, ...]]]:
     return list(VARIANTS), {name: tuple(profile.variants) for name, profile in PROFILES.items()}
 
 
+def variant_levels(name: str) -> tuple[str, ...]:
+    """The ``--contract-level`` values at which the variant or profile ``name`` is a correct server."""
+    from mockserver.variants import levels_of
+
+    return levels_of([name])
+
+
+@dataclass
+class AnswerCount:
+    """What this session's in-process mock answered: every API answer, and those with a 5xx status
+    that nobody asked for (a crash of the mock, or a mutant that answers 500)."""
+
+    answers: int = 0
+    server_errors: int = 0
+
+
+def count_answers() -> AnswerCount:
+    """Starts counting the in-process mock's answers (the meta run only, through its plugin)."""
+    from mockserver.steps import INJECTED_HEADER
+
+    count = AnswerCount()
+
+    def note(exchange, response) -> None:
+        count.answers += 1
+        if response.status >= 500 and INJECTED_HEADER not in response.headers:
+            count.server_errors += 1
+
+    core().after_dispatch.append(note)
+    return count
+
+
 @dataclass
 class Server:
     """One ``python -m mockserver`` process on 127.0.0.1, ready to answer."""

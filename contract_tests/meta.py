@@ -4,6 +4,7 @@
     python -m contract_tests.meta --thorough       # also every variant alone, every mutant under every profile
     python -m contract_tests.meta --smoke-power --no-specificity   # what --smoke catches
     python -m contract_tests.meta --mutants otp_not_consumed page_overlap --profiles minimal
+    python -m contract_tests.meta --no-sensitivity --variants phone-as-sent other-error-layout
     python -m contract_tests.meta --list
 
 Sensitivity: every mutant of the mock (a seeded bug) must be caught. Each mutant runs
@@ -22,9 +23,20 @@ runs against the in-process mock with the variants on (``WACR_MOCK_VARIANTS``),
 the same core without the HTTP server; with ``--servers`` or ``--thorough``,
 every run as a real server.
 
+Each variant and profile declares the levels where it is a correct server
+(``mockserver/variants.py``): one that breaks a decided rule (D4's error layout, D10's attempt
+boundary) is run at ``documented`` only, and mutants run only under configurations correct at
+level ``all``. The specificity table is summed up per level.
+
+A mutant run that got a 5xx answer no check asked for (``contract_tests/answers_plugin.py``
+counts them) is reported as BROKEN, not caught: the mutant crashed the mock, so its failing
+check proves nothing about the check (architecture review §4.1).
+
 Detection power of ``--smoke`` (every documented check once, one example each), with
-``--smoke-power`` or ``--thorough``: the share of mutants a smoke run over the mutant's
-area modules catches, reported, not required.
+``--smoke-power`` or ``--thorough``, and of the ``thorough`` Hypothesis profile with
+``--thorough-power``: the share of mutants such a run over the mutant's area modules catches,
+reported, not required. Every sensitivity run also counts the requests it sent (stopping at the
+first failure), so the closing table gives, per suite profile, mutants caught and requests sent.
 
 Exit status: 0 when every mutant was caught and every variant passed, 1 otherwise.
 """
@@ -58,6 +70,9 @@ AREA_MODULES = {
 }
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
 TOTALS = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected)")
+COUNTING = ["-p", "contract_tests.answers_plugin"]
+ANSWERS = re.compile(r"^wacr-meta: (\d+) answers, (\d+) server errors", re.MULTILINE)
+SENT = re.compile(r"^WA\.cr contract: ([\d,]+) requests sent", re.MULTILINE)
 
 
 @dataclass
@@ -69,9 +84,15 @@ class Run:
     seconds: float
     first_failure: str
     counts: dict[str, int]
+    requests: int = 0  # answers of the in-process mock, or the suite's own count against a server
+    server_errors: int = 0  # 5xx answers no check asked for (in-process runs only)
 
     def count(self, outcome: str) -> int:
         return self.counts.get(outcome, 0)
+
+    @property
+    def broken(self) -> bool:
+        return self.server_errors > 0
 
 
 def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
@@ -87,8 +108,16 @@ def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
         sys.stderr.write(
             f"--- {label}: exit {result.returncode}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
+    answers, sent = ANSWERS.search(result.stdout), SENT.search(result.stdout)
+    requests = int(answers.group(1)) if answers else int(sent.group(1).replace(",", "")) if sent else 0
     return Run(
-        label, result.returncode, time.perf_counter() - started, failed.group(1) if failed else "", counts
+        label,
+        result.returncode,
+        time.perf_counter() - started,
+        failed.group(1) if failed else "",
+        counts,
+        requests,
+        int(answers.group(2)) if answers else 0,
     )
 
 
@@ -101,34 +130,44 @@ def clean_env(**extra: str) -> dict[str, str]:
 # --- sensitivity -----------------------------------------------------------------------------------
 
 
+SUITE_PROFILES = ("smoke", "default", "thorough")  # --smoke, the ci Hypothesis profile, the thorough one
+
+
 @dataclass(frozen=True)
 class MutantCase:
     mutant: str
     area: str
     profile: str | None
-    smoke: bool = False
+    suite_profile: str = "default"
 
     @property
     def label(self) -> str:
-        return f"{self.mutant} [{'smoke' if self.smoke else self.profile or 'default'}]"
+        configuration = self.profile or "default"
+        if self.suite_profile != "default":
+            configuration = self.suite_profile
+        return f"{self.mutant} [{configuration}]"
 
 
 def run_mutant(case: MutantCase) -> Run:
     extra = {"WACR_MUTANT": case.mutant}
     if case.profile:
         extra["WACR_MOCK_VARIANTS"] = case.profile
+    if case.suite_profile == "thorough":
+        extra["HYPOTHESIS_PROFILE"] = "thorough"
     modules = [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
+    smoke = ["--smoke"] if case.suite_profile == "smoke" else []
     return pytest_run(
         case.label,
-        ["-p", "contract_tests.mutant_plugin", *modules, "-x", "-rf", *(["--smoke"] if case.smoke else [])],
+        ["-p", "contract_tests.mutant_plugin", *COUNTING, *modules, "-x", "-rf", *smoke],
         clean_env(**extra),
     )
 
 
 def mutant_cases(mutants: dict[str, str], profiles: list[str], every_profile: bool) -> list[MutantCase]:
-    """Every mutant under every configuration (the default mock and each profile), or, for a CI run, each
-    mutant once, the configurations taking turns, so that each of them serves a share of the mutants."""
-    configurations: list[str | None] = [None, *profiles]
+    """Every mutant under every configuration (the default mock and each profile correct at level ``all``,
+    the suite's default level), or, for a CI run, each mutant once, the configurations taking turns, so
+    that each of them serves a share of the mutants."""
+    configurations: list[str | None] = [None, *(p for p in profiles if "all" in in_process.variant_levels(p))]
     if every_profile:
         return [
             MutantCase(name, area, profile) for name, area in mutants.items() for profile in configurations
@@ -154,21 +193,24 @@ class VariantCase:
 
 
 def variant_cases(profiles: list[str], variants: list[str], every_server: bool) -> list[VariantCase]:
-    """Each name at both levels. With ``every_server`` each run is a real server; otherwise, for a CI run,
-    the first profile at level ``all`` is (the suite's by-URL path is judged in every run) and the rest run
-    in process, where the same variants answer at about two thirds of the cost."""
-    names = profiles + variants
-    return [
-        VariantCase(name, level, every_server or (level == "all" and index == 0))
-        for level in LEVELS
-        for index, name in enumerate(names)
-    ]
+    """Each name at each level where it is a correct server. With ``every_server`` each run is a real
+    server; otherwise, for a CI run, the first profile at level ``all`` is (the suite's by-URL path is
+    judged in every run) and the rest run in process, where the same variants answer at about two thirds
+    of the cost."""
+    cases = []
+    for level in LEVELS:
+        names = [name for name in profiles + variants if level in in_process.variant_levels(name)]
+        cases += [
+            VariantCase(name, level, every_server or (level == "all" and index == 0))
+            for index, name in enumerate(names)
+        ]
+    return cases
 
 
 def run_variant(case: VariantCase) -> Run:
     args = [SUITE, "--contract-level", case.level, "-rfs"]
     if not case.server:
-        return pytest_run(case.label, args, clean_env(WACR_MOCK_VARIANTS=case.variant))
+        return pytest_run(case.label, [*COUNTING, *args], clean_env(WACR_MOCK_VARIANTS=case.variant))
     server = in_process.start_server("--variant", case.variant)
     try:
         return pytest_run(case.label, [*args, "--base-url", server.api_url], clean_env())
@@ -193,42 +235,81 @@ def run_all(cases: Iterable, runner: Callable, workers: int, title: str) -> list
     return done
 
 
+def caught(run: Run) -> bool:
+    """The suite failed on the mutant without the mock crashing: a wrong answer was judged wrong."""
+    return run.exit_code == 1 and not run.broken
+
+
+def verdict(run: Run) -> str:
+    if run.broken:
+        return f"BROKEN ({run.server_errors} server errors)"
+    return "yes" if caught(run) else f"NO (exit {run.exit_code})"
+
+
 def print_sensitivity(results: list[tuple[MutantCase, Run]]) -> int:
     print("\n### Sensitivity: every mutant is caught\n")
-    print("| mutant | area | mock | caught | by (first failing check) | seconds |")
-    print("|---|---|---|---|---|---|")
+    print("| mutant | area | mock | caught | by (first failing check) | requests | seconds |")
+    print("|---|---|---|---|---|---|---|")
     for case, run in results:
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
-        caught = "yes" if run.exit_code == 1 else f"NO (exit {run.exit_code})"
         print(
-            f"| {case.mutant} | {case.area} | {case.profile or 'default'} | {caught} | {by} | {run.seconds:.0f} |"
+            f"| {case.mutant} | {case.area} | {case.profile or 'default'} | {verdict(run)} | {by} "
+            f"| {run.requests} | {run.seconds:.0f} |"
         )
-    return sum(run.exit_code == 1 for _, run in results)
+    broken = [case.mutant for case, run in results if run.broken]
+    if broken:
+        print(f"\nBROKEN (the mock crashed, so nothing was proven): {', '.join(broken)}")
+    return sum(caught(run) for _, run in results)
 
 
-def print_smoke(results: list[tuple[MutantCase, Run]]) -> None:
-    caught = [case.mutant for case, run in results if run.exit_code == 1]
-    missed = [case.mutant for case, run in results if run.exit_code != 1]
+def print_power(suite_profile: str, results: list[tuple[MutantCase, Run]]) -> None:
+    missed = [case.mutant for case, run in results if not caught(run)]
     print(
-        f"\n### Detection power of --smoke: {len(caught)}/{len(results)} mutants caught "
-        f"({100 * len(caught) / max(len(results), 1):.0f}%)\n"
+        f"\n### Detection power of the {suite_profile} profile: {len(results) - len(missed)}/{len(results)} "
+        f"mutants caught ({100 * (len(results) - len(missed)) / max(len(results), 1):.0f}%)\n"
     )
     print(f"missed: {', '.join(missed) or 'none'}")
 
 
-def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
-    print("\n### Specificity: the suite passes every legitimate variant\n")
+def print_cost(by_profile: dict[str, list[tuple[MutantCase, Run]]]) -> None:
+    """Per suite profile: mutants caught, requests sent to catch them (each run stops at its first
+    failure), and requests per caught mutant, so checks can be ranked by bugs caught per request."""
+    print("\n### Detection and cost per suite profile\n")
     print(
-        "| variant | level | judged as | passes | passed | failed | skipped | first failing check | seconds |"
+        "| suite profile | mutants caught | broken | requests sent | requests per caught mutant | seconds |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
+    for profile, results in by_profile.items():
+        hits = sum(caught(run) for _, run in results)
+        requests = sum(run.requests for _, run in results)
+        print(
+            f"| {profile} | {hits}/{len(results)} | {sum(run.broken for _, run in results)} | {requests:,} "
+            f"| {requests / hits if hits else 0:,.0f} | {sum(run.seconds for _, run in results):.0f} |"
+        )
+
+
+def print_specificity(results: list[tuple[VariantCase, Run]]) -> int:
+    print("\n### Specificity: the suite passes every legitimate variant, at each level where it is correct\n")
+    print(
+        "| variant | level | judged as | passes | passed | failed | skipped | first failing check "
+        "| requests | seconds |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for case, run in results:
-        verdict = "yes" if run.exit_code == 0 else f"NO (exit {run.exit_code})"
+        passes = "yes" if run.exit_code == 0 else f"NO (exit {run.exit_code})"
         by = run.first_failure.split("::", 1)[-1] if run.first_failure else "-"
         failed = run.count("failed") + run.count("error")
         print(
-            f"| {case.variant} | {case.level} | {'server' if case.server else 'in process'} | {verdict} | {run.count('passed')} | {failed} "
-            f"| {run.count('skipped')} | {by} | {run.seconds:.0f} |"
+            f"| {case.variant} | {case.level} | {'server' if case.server else 'in process'} | {passes} "
+            f"| {run.count('passed')} | {failed} | {run.count('skipped')} | {by} | {run.requests} | {run.seconds:.0f} |"
+        )
+    print()
+    for level in LEVELS:
+        at_level = [run for case, run in results if case.level == level]
+        failing = [case.variant for case, run in results if case.level == level and run.exit_code != 0]
+        print(
+            f"level {level}: {sum(run.exit_code == 0 for run in at_level)}/{len(at_level)} variant runs passed"
+            + (f"; failing: {', '.join(failing)}" if failing else "")
         )
     return sum(run.exit_code == 0 for _, run in results)
 
@@ -246,7 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         help="mutants to run (default: all)",
     )
     parser.add_argument(
-        "--profiles", nargs="*", choices=sorted(profiles), help="variant profiles (default: all)"
+        "--profiles",
+        nargs="*",
+        choices=sorted(profiles),
+        help="variant profiles (default: all; the option alone: none)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        choices=variants,
+        help="also run these variants alone, at their levels (without --profiles: these and no profile)",
     )
     parser.add_argument(
         "--thorough",
@@ -265,6 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the share of mutants --smoke catches (part of --thorough)",
     )
+    parser.add_argument(
+        "--thorough-power",
+        action="store_true",
+        help="also measure the share of mutants the thorough Hypothesis profile catches (slow; not in --thorough)",
+    )
     parser.add_argument("--list", action="store_true", help="list mutants, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)
@@ -272,32 +367,40 @@ def main(argv: list[str] | None = None) -> int:
         for name, area in mutants.items():
             print(f"mutant   {name:32} {area}")
         for name in variants:
-            print(f"variant  {name}")
+            print(f"variant  {name:32} levels: {', '.join(in_process.variant_levels(name))}")
         for name, members in profiles.items():
-            print(f"profile  {name:32} {', '.join(members)}")
+            levels = ", ".join(in_process.variant_levels(name))
+            print(f"profile  {name:32} levels: {levels}; {', '.join(members)}")
         return 0
     chosen_mutants = {name: mutants[name] for name in (args.mutants or mutants)}
-    chosen_profiles = list(args.profiles or profiles)
+    # ``--profiles`` with no names: none (the mutants then all run on the default mock).
+    chosen_profiles = list(args.profiles if args.profiles is not None else [] if args.variants else profiles)
     started = time.perf_counter()
 
-    caught = total_mutants = passed = total_variants = 0
+    hits = total_mutants = passed = total_variants = 0
     if not args.no_sensitivity:
         cases = mutant_cases(chosen_mutants, chosen_profiles, args.thorough)
         results = run_all(cases, run_mutant, args.workers, "sensitivity (mutants)")
-        caught, total_mutants = print_sensitivity(results), len(results)
-    if not args.no_sensitivity and (args.smoke_power or args.thorough):
-        cases = [MutantCase(name, area, None, smoke=True) for name, area in chosen_mutants.items()]
-        print_smoke(run_all(cases, run_mutant, args.workers, "detection power of --smoke (not a gate)"))
+        hits, total_mutants = print_sensitivity(results), len(results)
+        by_profile = {"default": results}
+        powers = [("smoke", args.smoke_power or args.thorough), ("thorough", args.thorough_power)]
+        for suite_profile, wanted in powers:
+            if wanted:
+                cases = [MutantCase(name, area, None, suite_profile) for name, area in chosen_mutants.items()]
+                title = f"detection power of the {suite_profile} profile (not a gate)"
+                by_profile[suite_profile] = run_all(cases, run_mutant, args.workers, title)
+                print_power(suite_profile, by_profile[suite_profile])
+        print_cost(by_profile)
     if not args.no_specificity:
-        alone = list(variants) if args.thorough else []
+        alone = list(variants) if args.thorough else list(args.variants or [])
         cases = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
         results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
         passed, total_variants = print_specificity(results), len(results)
 
-    parts = [f"{caught}/{total_mutants} mutant runs caught"] * (not args.no_sensitivity)
+    parts = [f"{hits}/{total_mutants} mutant runs caught"] * (not args.no_sensitivity)
     parts += [f"{passed}/{total_variants} variant runs passed"] * (not args.no_specificity)
     print("\n" + "; ".join([*parts, f"{time.perf_counter() - started:.0f}s"]))
-    return 0 if caught == total_mutants and passed == total_variants else 1
+    return 0 if hits == total_mutants and passed == total_variants else 1
 
 
 if __name__ == "__main__":

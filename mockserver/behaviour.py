@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import ApiError
+from mockserver.limits import SlidingWindow, Window
 from mockserver.seed import SeedOptions
 from mockserver.spec import merge_all_of
 from mockserver.state import IdAllocator
@@ -70,6 +71,18 @@ def keep_emptied(ctx: Context, emptied: list[str]) -> None:
     """An empty optional field is a field not sent (D16): on update, no change."""
 
 
+# An error layout builds an error body from (code, message, details, meta); D4's is the mock's own.
+ErrorLayout = Callable[[str, str, "dict | None", dict], dict]
+
+
+def d4_error_body(code: str, message: str, details: dict | None, meta: dict) -> dict:
+    """D4: ``error {code, message, details?}`` beside ``success``, ``message`` and ``meta``."""
+    entry: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        entry["details"] = details
+    return {"success": False, "message": message, "error": entry, "meta": meta}
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """Every free choice of the mock, with the mock's own answer as the default."""
@@ -87,6 +100,10 @@ class Behaviour:
     chat_message_id: Callable[[Tenant, dict], int] = record_id
     emptied: Callable[[Context, list[str]], None] = keep_emptied
     batch_format_refuses: bool = False  # a batch item breaking a format rule refuses the request (D18)
+    error_layout: ErrorLayout = d4_error_body  # the body of every error outside Comments
+    omit_optional_message: bool = False  # no `message` where the answer's schema does not require one (D12)
+    phone_as_sent: bool = False  # the Contact resource's `phone` as sent instead of cleaned (D9)
+    otp_window: Callable[[], Window] = SlidingWindow  # the OTP limiters' window shape (D10)
     handlers: Mapping[str, Callable] = field(default_factory=dict)  # per-instance handler table entries
     spec_edits: tuple[Callable[[dict], None], ...] = ()  # applied to a copy of openapi.yaml before compiling
     ids: Callable[[], IdAllocator] = IdAllocator

@@ -238,9 +238,8 @@ def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
         raise ControlError(400, "is_opted_out must be true or false")
     contact = tenant.table("contacts")[contact_id]
     now = core.store.clock_of(tenant).now()
-    return present_contact(
-        tenant, tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now)
-    )
+    changed = tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now)
+    return present_contact(tenant, changed, phone_as_sent=core.behaviour.phone_as_sent)
 
 
 def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:

@@ -180,6 +180,7 @@ class MockCore:
                 error.details,
                 exchange.request_id,
                 exchange.now,
+                self.behaviour.error_layout,
             )
             response.headers.update(error.headers)
         except Exception:  # noqa: BLE001  (a mock bug still answers in the contract's shape)
@@ -194,6 +195,7 @@ class MockCore:
                 None,
                 exchange.request_id,
                 exchange.now,
+                self.behaviour.error_layout,
             )
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).

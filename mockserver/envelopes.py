@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.behaviour import Behaviour
+from mockserver.behaviour import Behaviour, ErrorLayout, d4_error_body, success_schema
 from mockserver.clock import iso
 from mockserver.context import Reply
 from mockserver.http import CoreResponse
@@ -30,6 +30,8 @@ def success(
             body["data"] = present(op, body["data"], "data", tenant_id)
         else:
             body = present(op, body, "body", tenant_id)
+        if behaviour.omit_optional_message and not message_required(op):
+            body.pop("message", None)
         return CoreResponse(op.success_status, body, headers)
     data = reply.data if reply.listing is not None else present(op, reply.data, "data", tenant_id)
     body = {"success": True, "message": message, "data": data, "meta": meta(request_id, now)}
@@ -40,19 +42,27 @@ def success(
     return CoreResponse(op.success_status, body, headers)
 
 
+def message_required(op: Operation) -> bool:
+    """Whether the operation's success answer must carry ``message`` (all but Get Comments, D12)."""
+    return "message" in success_schema(op).get("required", [])
+
+
 def error(
-    style: str, status: int, code: str, message: str, details: dict | None, request_id: str, now: float
+    style: str,
+    status: int,
+    code: str,
+    message: str,
+    details: dict | None,
+    request_id: str,
+    now: float,
+    layout: ErrorLayout = d4_error_body,
 ) -> CoreResponse:
-    """An error answer in ``style`` (an operation's ``envelope``); the flat style lists only field errors."""
+    """An error answer in ``style`` (an operation's ``envelope``); the flat style lists only field errors,
+    the standard style is built by ``layout`` (D4's unless a variant says otherwise)."""
     headers = {"X-Request-Id": request_id}
     if style == "flat":
         body: dict[str, Any] = {"success": False, "message": message}
         if code == "VALIDATION_ERROR" and details:
             body["errors"] = details
         return CoreResponse(status, body, headers)
-    entry: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        entry["details"] = details
-    return CoreResponse(
-        status, {"success": False, "message": message, "error": entry, "meta": meta(request_id, now)}, headers
-    )
+    return CoreResponse(status, layout(code, message, details, meta(request_id, now)), headers)

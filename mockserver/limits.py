@@ -1,4 +1,5 @@
-"""One sliding-window limiter, for the per-token limit (D11) and the OTP limits (D10)."""
+"""The limiters: a sliding window for the per-token limit (D11) and, by default, the OTP limits (D10);
+a fixed window for the OTP limits of the ``fixed-window-otp-limits`` variant (D10 leaves the shape free)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,45 @@ class SlidingWindow:
     def used(self) -> int:
         return len(self.hits)
 
+    def idle(self, now: float, seconds: float) -> bool:
+        """No call admitted in the last ``seconds``: the window holds nothing that still counts."""
+        return not self.hits or self.hits[-1] <= now - seconds
 
-def prune_idle(windows: dict[str, SlidingWindow], now: float, seconds: float, prefix: str) -> None:
+
+@dataclass
+class FixedWindow:
+    """A window opened by its first counted call and closed ``seconds`` later, as a framework's usual
+    limiter counts (Laravel's RateLimiter): ``calls`` fit in it, and the next window opens with the
+    first call after it closed."""
+
+    opened: float | None = None
+    count: int = 0
+
+    def admit(self, now: float, calls: int, seconds: float) -> int | None:
+        """As ``SlidingWindow.admit``; the ``Retry-After`` is the time until the window closes."""
+        if self.idle(now, seconds):
+            self.opened, self.count = now, 0
+        if self.count >= calls:
+            return max(1, math.ceil(self.opened + seconds - now))
+        self.count += 1
+        return None
+
+    def give_back(self) -> None:
+        self.count = max(0, self.count - 1)
+
+    def used(self) -> int:
+        return self.count
+
+    def idle(self, now: float, seconds: float) -> bool:
+        return self.opened is None or now >= self.opened + seconds
+
+
+Window = SlidingWindow | FixedWindow
+
+
+def prune_idle(windows: dict[str, Window], now: float, seconds: float, prefix: str) -> None:
     """Drops the windows under ``prefix`` that admitted no call in the last ``seconds``: without
     this, a limiter per phone ever seen would stay in memory (and in the state file) for good."""
-    idle = [
-        key
-        for key, window in windows.items()
-        if key.startswith(prefix) and (not window.hits or window.hits[-1] <= now - seconds)
-    ]
+    idle = [key for key, window in windows.items() if key.startswith(prefix) and window.idle(now, seconds)]
     for key in idle:
         del windows[key]

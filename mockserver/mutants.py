@@ -362,7 +362,11 @@ def _add_to_group_counts_members(core: MockCore) -> None:
     wrap_handler(core, "addGroupContacts", add)
 
 
-@mutant("contact_phone_not_cleaned", "CRUD", "contacts keep the phone as sent (+, spaces)")
+@mutant(
+    "contact_phone_not_cleaned",
+    "CRUD",
+    "contacts store the phone as sent and are matched on it, so two spellings of a number are two contacts",
+)
 def _contact_phone_not_cleaned(core: MockCore) -> None:
     def create(original, ctx):
         reply = original(ctx)

@@ -10,7 +10,13 @@ from mockserver.clock import iso
 from mockserver.context import Context
 from mockserver.errors import ValidationFailed
 from mockserver.phones import clean_phone
-from mockserver.resources import conversations_this_month, ensure_room, find_contact_by_phone, insert_contact
+from mockserver.resources import (
+    auto_creation_configured,
+    conversations_this_month,
+    ensure_room,
+    find_contact_by_phone,
+    insert_contact,
+)
 
 MERGE_FIELDS = {
     "@{contact_first_name}": "firstname",
@@ -48,7 +54,7 @@ def recipient(ctx: Context, phone: str, details: dict[str, Any] | None = None) -
     if contact is not None:
         return contact
     settings = ctx.tenant.settings
-    if not settings.get("auto_contact_config", True):
+    if not auto_creation_configured(ctx.tenant):
         raise ValidationFailed({"phone": [ctx.op.field_message("phone", "auto_contact_config")]})
     ensure_room(ctx)
     extra = details or {}

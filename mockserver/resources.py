@@ -43,12 +43,21 @@ WRITABLE = (
 )
 
 
-def present_contact(tenant: Tenant, contact: dict, includes: str | None = None) -> dict:
+def present_contact(
+    tenant: Tenant, contact: dict, includes: str | None = None, phone_as_sent: bool = False
+) -> dict:
+    """The Contact resource; ``phone_as_sent``: its ``phone`` as the client last sent it (D9 leaves it free),
+    while the stored ``phone`` stays cleaned for lookups and uniqueness."""
     data = public(contact)
+    if phone_as_sent and contact.get("_phone_as_sent"):
+        data["phone"] = contact["_phone_as_sent"]
     wanted = {part.strip() for part in (includes or "").split(",") if part.strip()}
     if "groups" in wanted:
         groups = tenant.table("groups")
         data["groups"] = [public(groups[g]) for g in contact["group_id"] if g in groups]
+    # Every contact's source and status exist (checked on write, a record in use is not deleted, D13, and
+    # auto-creation needs existing defaults), so the object is always there; the null is only for a mutant
+    # that breaks one of those rules, which the suite should see as a wrong answer, not a crash.
     if "source" in wanted:
         source = tenant.get("sources", contact["source_id"])
         data["source"] = public(source) if source else None
@@ -71,12 +80,26 @@ def ensure_room(ctx: Context, adding: int = 1) -> None:
 def insert_contact(ctx: Context, values: dict) -> dict:
     fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
     contact = contact_defaults(ctx.tenant, fields)
+    if fields.get("phone"):
+        contact["_phone_as_sent"] = str(fields["phone"])
     contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
     return ctx.tenant.insert("contacts", contact, ctx.now)
 
 
 def find_contact_by_phone(tenant: Tenant, phone: str) -> dict | None:
     return tenant.find("contacts", phone=clean_phone(phone))
+
+
+def auto_creation_configured(tenant: Tenant) -> bool:
+    """Contact auto-creation needs its settings on and a default source and status that still exist:
+    deleting the default source or status (allowed once no contact uses it) unsets that default, so no
+    contact is ever created pointing at a missing record."""
+    settings = tenant.settings
+    return (
+        bool(settings.get("auto_contact_config", True))
+        and tenant.get("sources", settings["default_source_id"]) is not None
+        and tenant.get("statuses", settings["default_status_id"]) is not None
+    )
 
 
 def contact_defaults(tenant: Tenant, record: dict[str, Any]) -> dict[str, Any]:

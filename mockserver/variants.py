@@ -20,9 +20,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from mockserver.behaviour import Behaviour, coerce_form, data_schema, item_schema, success_schema
+from mockserver.behaviour import (
+    Behaviour,
+    Presenter,
+    coerce_form,
+    data_schema,
+    item_schema,
+    success_schema,
+)
 from mockserver.errors import ApiError
+from mockserver.handlers.auth import verify_otp
 from mockserver.handlers.contacts import batch_create_contacts
+from mockserver.limits import FixedWindow
 from mockserver.resources import contact_defaults
 from mockserver.seed import SeedOptions
 from mockserver.spec import Spec, merge_all_of
@@ -35,12 +44,18 @@ if TYPE_CHECKING:
     from mockserver.state import Tenant
 
 
+LEVELS = ("all", "documented")  # the suite's --contract-level values
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
     description: str
     freedom: str  # variants answering the same freedom exclude each other
     decision: str  # the decision that leaves this free
+    # The suite's levels at which the variant is correct: a variant that breaks a decided rule (D4's layout,
+    # D10's boundary) still meets the docs, so only level documented must pass it.
+    levels: tuple[str, ...] = LEVELS
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,60 @@ VARIANTS: dict[str, Variant] = {
             "empty-update",
             "D16: what an empty optional field means is free",
         ),
+        Variant(
+            "other-error-layout",
+            'every error outside Comments is {"success": false, "message", "error_code", "errors"}: '
+            "the code at the top, details (field messages and the rest) under errors, no meta",
+            "error-layout",
+            "D4: the docs show no error body, so only level all asserts D4's layout",
+            levels=("documented",),
+        ),
+        Variant(
+            "max-attempts-on-fifth",
+            "the 5th wrong OTP code already answers MAX_ATTEMPTS_EXCEEDED (not INVALID_CODE with 0 left)",
+            "attempt-boundary",
+            'D10: the boundary is decided; the docs say only "too many failed attempts (default: 5)"',
+            levels=("documented",),
+        ),
+        Variant(
+            "fixed-window-otp-limits",
+            "the OTP limiters count in fixed windows opened by their first counted call (Laravel's RateLimiter)",
+            "otp-window",
+            "D10: the window shape of the OTP limiters is free",
+        ),
+        Variant(
+            "trimmed-strings",
+            "leading and trailing whitespace of every string input is trimmed before validation "
+            "(Laravel's TrimStrings middleware)",
+            "trimming",
+            "D16: trimming string inputs or keeping them is free",
+        ),
+        Variant(
+            "phone-as-sent",
+            "the Contact resource's phone is the number as sent, not cleaned to digits",
+            "contact-phone",
+            "D9: the Contact resource's phone is as stored, sent or cleaned",
+        ),
+        Variant(
+            "no-comments-message",
+            "Get Comments answers only success and data, without a message",
+            "comments-message",
+            "D12: Get Comments documents only success and data",
+        ),
+        Variant(
+            "null-for-no-value",
+            "a listed response field with no value for the record (a template without a header text) "
+            "is null instead of an empty string",
+            "no-value",
+            "D19: null for a listed field without a value",
+        ),
+        Variant(
+            "multipart-parts-as-text",
+            "a nested object in a multipart body (Send Media's contact part) is taken as text and ignored, "
+            "not decoded and validated",
+            "multipart-objects",
+            "D19: a multipart part may be decoded or taken as text",
+        ),
     ]
 }
 
@@ -237,6 +306,9 @@ PROFILES: dict[str, Profile] = {
                 "batch-item-format-422",
                 "empty-optional-clears",
                 "no-batch-cap",
+                "trimmed-strings",
+                "fixed-window-otp-limits",
+                "null-for-no-value",
             ),
         ),
         Profile(
@@ -252,6 +324,8 @@ PROFILES: dict[str, Profile] = {
                 "message-ids-differ",
                 "no-mock-limits",
                 "other-default-order",
+                "no-comments-message",
+                "phone-as-sent",
             ),
         ),
         Profile(
@@ -266,10 +340,23 @@ PROFILES: dict[str, Profile] = {
                 "other-error-messages",
                 "message-ids-differ",
                 "other-default-order",
+                "multipart-parts-as-text",
             ),
+        ),
+        Profile(
+            "docs-letter",
+            "follows the docs to the letter but none of the decided layouts: another error layout, "
+            "MAX_ATTEMPTS_EXCEEDED on the 5th wrong code (correct at level documented only)",
+            ("other-error-layout", "max-attempts-on-fifth", "fixed-window-otp-limits", "trimmed-strings"),
         ),
     ]
 }
+
+
+def levels_of(names: Iterable[str]) -> tuple[str, ...]:
+    """The levels at which every named variant (or every variant of a named profile) is correct."""
+    chosen = resolve(names)
+    return tuple(level for level in LEVELS if all(level in VARIANTS[name].levels for name in chosen))
 
 
 def resolve(names: Iterable[str]) -> VariantSet:
@@ -513,6 +600,64 @@ def other_success_text(op: Operation, message: str) -> str:
     return message if documented or message != op.success_message else "Request completed."
 
 
+def laravel_error_body(code: str, message: str, details: dict | None, meta: dict) -> dict:
+    """Another error layout a server may use (D4 binds only level all): the code at the top level as
+    ``error_code``, every detail (field messages, attempts_remaining, retry_after, ...) under ``errors``."""
+    return {"success": False, "message": message, "error_code": code, "errors": details or {}}
+
+
+def _allows_null(schema: dict) -> bool:
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    return any(_allows_null(option) for option in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def null_for_empty(value: Any, schema: dict) -> Any:
+    """``value`` with every ``""`` of a field whose schema allows null turned into null, at every depth."""
+    schema = merge_all_of(schema) if isinstance(schema, dict) else {}
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        return {
+            k: None if v == "" and _allows_null(props.get(k, {})) else null_for_empty(v, props.get(k, {}))
+            for k, v in value.items()
+        }
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [null_for_empty(item, schema["items"]) for item in value]
+    return value
+
+
+def nulls_for_no_value(spec: Spec) -> Presenter:
+    schemas = {op.operation_id: (data_schema(op), success_schema(op)) for op in spec.operations.values()}
+
+    def present(op: Operation, value: Any, part: str, tenant_id: int) -> Any:
+        data, body = schemas.get(op.operation_id, ({}, {}))
+        schema = {"item": data.get("items", {}), "data": data, "body": body}.get(part, {})
+        return null_for_empty(value, schema)
+
+    return present
+
+
+def trim_strings(body: Any, validator: ObjectValidator | None = None) -> Any:
+    """Every string, at every depth, without leading and trailing whitespace (Laravel's TrimStrings)."""
+    if isinstance(body, str):
+        return body.strip()
+    if isinstance(body, dict):
+        return {name: trim_strings(value) for name, value in body.items()}
+    if isinstance(body, list):
+        return [trim_strings(item) for item in body]
+    return body
+
+
+def leave_object_parts_as_text(body: dict, validator: ObjectValidator) -> dict:
+    """A multipart part for an object field (Send Media's ``contact``) stays text, which the server ignores."""
+    return {
+        name: value
+        for name, value in body.items()
+        if not (isinstance(value, str) and (f := validator.by_name(name)) is not None and f.obj is not None)
+    }
+
+
 # --- ids, order, updates ------------------------------------------------------------------------------
 
 CHAT_MESSAGE_OFFSET = 500_000_000
@@ -544,6 +689,10 @@ def clear_emptied(ctx: Context, emptied: list[str]) -> None:
     defaults: dict[str, Any] = {"color": None}
     if ctx.op.collection == "contacts":
         defaults = {**contact_defaults(ctx.tenant, {}), "groups": []}
+        # A default source or status that was deleted is no default: the contact keeps its own.
+        for name, collection in (("source_id", "sources"), ("status_id", "statuses")):
+            if ctx.tenant.get(collection, defaults[name]) is None:
+                del defaults[name]
     for path in emptied:
         if "." not in path and path in defaults:
             ctx.body[path] = defaults[path]
@@ -645,6 +794,10 @@ def _batch_keep_before() -> dict[str, Callable]:
     return {"batchCreateContacts": functools.partial(batch_create_contacts, keep_before=True)}
 
 
+def _max_attempts_on_fifth() -> dict[str, Callable]:
+    return {"verifyOtp": functools.partial(verify_otp, refuse_at_max=True)}
+
+
 @dataclass
 class _Builder:
     """Collects the variants' choices; ``freeze`` gives the ``Behaviour``."""
@@ -652,6 +805,7 @@ class _Builder:
     options: dict[str, Any] = field(default_factory=dict)
     form_readers: list = field(default_factory=lambda: [coerce_form])
     body_readers: list = field(default_factory=list)
+    presenters: list = field(default_factory=list)  # applied in turn: variants of several freedoms compose
     body_checks: list = field(default_factory=list)
     handlers: dict[str, Callable] = field(default_factory=dict)
     spec_edits: list = field(default_factory=list)
@@ -669,8 +823,18 @@ class _Builder:
             spec_edits=tuple(self.spec_edits),
             ids=allocator,
             seed=SeedOptions(**self.seed),
+            **({"present": chain(self.presenters)} if self.presenters else {}),
             **self.options,
         )
+
+
+def chain(presenters: list[Presenter]) -> Presenter:
+    def present(op: Operation, value: Any, part: str, tenant_id: int) -> Any:
+        for presenter in presenters:
+            value = presenter(op, value, part, tenant_id)
+        return value
+
+    return present
 
 
 def _option(key: str, value: Any) -> Callable[[_Builder, Spec], None]:
@@ -689,6 +853,16 @@ def _form_coercion(b: _Builder, spec: Spec) -> None:
     b.form_readers = [assemble_brackets, coerce_form_leniently]
 
 
+def _trimmed_strings(b: _Builder, spec: Spec) -> None:
+    """Before every other reader (forms and JSON alike), as the middleware runs before the app reads."""
+    b.form_readers.insert(0, trim_strings)
+    b.body_readers.insert(0, trim_strings)
+
+
+def _presenter(make: Callable[[Spec], Presenter]) -> Callable[[_Builder, Spec], None]:
+    return lambda b, spec: b.presenters.append(make(spec))
+
+
 def _other_wording(b: _Builder, spec: Spec) -> None:
     b.options.update(error_text=other_error_text, success_text=other_success_text)
 
@@ -697,10 +871,8 @@ def _other_wording(b: _Builder, spec: Spec) -> None:
 APPLY: dict[str, Callable[[_Builder, Spec], None]] = {
     "form-coercion": _form_coercion,
     "objects-as-arrays": lambda b, spec: b.body_readers.insert(0, php_arrays),
-    "documented-fields-only": lambda b, spec: b.options.__setitem__(
-        "present", documented_only(documented_schemas(spec))
-    ),
-    "extra-fields": _option("present", with_extra_fields),
+    "documented-fields-only": _presenter(lambda spec: documented_only(documented_schemas(spec))),
+    "extra-fields": _presenter(lambda spec: with_extra_fields),
     "large-ids": _id_scheme("start", 10**12),
     "sparse-ids": _id_scheme("max_gap", 97),
     "per-tenant-ids": _id_scheme("per_tenant", True),
@@ -721,6 +893,14 @@ APPLY: dict[str, Callable[[_Builder, Spec], None]] = {
     "other-default-order": _option("default_sort", newest_first_unless_documented),
     "no-mock-limits": lambda b, spec: b.spec_edits.append(drop_mock_rules),
     "empty-optional-clears": _option("emptied", clear_emptied),
+    "other-error-layout": _option("error_layout", laravel_error_body),
+    "max-attempts-on-fifth": lambda b, spec: b.handlers.update(_max_attempts_on_fifth()),
+    "fixed-window-otp-limits": _option("otp_window", FixedWindow),
+    "trimmed-strings": _trimmed_strings,
+    "phone-as-sent": _option("phone_as_sent", True),
+    "no-comments-message": _option("omit_optional_message", True),
+    "null-for-no-value": _presenter(nulls_for_no_value),
+    "multipart-parts-as-text": lambda b, spec: b.form_readers.insert(0, leave_object_parts_as_text),
 }
 if set(APPLY) != set(VARIANTS):
     raise RuntimeError(

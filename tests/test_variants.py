@@ -19,7 +19,7 @@ from mockserver.core import MockCore
 from mockserver.mutants import apply_mutant
 from mockserver.spec import Spec
 from mockserver.transport import MockTransport
-from mockserver.variants import PROFILES, VARIANTS, VariantSet, resolve
+from mockserver.variants import PROFILES, VARIANTS, VariantSet, levels_of, resolve
 from tests.helpers import PROJECT, api_client, run_mock_to_exit
 
 BOUNDARY = "variant-test-boundary"
@@ -538,6 +538,142 @@ def test_empty_optional_clears(mocks) -> None:
     assert (kept["company"], kept["city"]) == ("Acme", "Pune")
     cleared = update(mocks("empty-optional-clears"))
     assert (cleared["company"], cleared["city"]) == (None, None)
+
+
+# --- the latitude of the 2026-12-05 amendments (D4, D9, D10, D12, D16, D19) ----------------------------
+
+
+def test_levels_say_where_a_variant_is_correct() -> None:
+    assert VARIANTS["other-error-layout"].levels == ("documented",)
+    assert VARIANTS["max-attempts-on-fifth"].levels == ("documented",)
+    assert VARIANTS["trimmed-strings"].levels == ("all", "documented")
+    assert levels_of(["laravel"]) == ("all", "documented")
+    assert levels_of(["docs-letter"]) == levels_of(["laravel", "max-attempts-on-fifth"]) == ("documented",)
+
+
+def test_other_error_layout(mocks) -> None:
+    def errors(mock: Mock) -> tuple[dict, dict]:
+        unauthorized = mock.client("no-such-token").get("/contacts").json()
+        invalid = mock.api.post("/contacts", json={"firstname": "Bo"}).json()
+        return unauthorized, invalid
+
+    unauthorized, invalid = errors(mocks())
+    assert unauthorized["error"]["code"] == "UNAUTHORIZED" and "error_code" not in unauthorized
+    assert "phone" in invalid["error"]["details"]
+    unauthorized, invalid = errors(mocks("other-error-layout"))
+    assert unauthorized["error_code"] == "UNAUTHORIZED" and unauthorized["success"] is False
+    assert "error" not in unauthorized and "meta" not in unauthorized
+    assert invalid["error_code"] == "VALIDATION_ERROR"
+    assert invalid["errors"]["phone"] == ["Phone number is required"]
+
+
+def send_otp(mock: Mock, phone: str, code: str = "123456") -> None:
+    sent = mock.api.post(
+        "/auth/send-otp", json={"phone": phone, "code": code, "template_name": "otp_verification"}
+    )
+    assert sent.status_code == 200, sent.text
+
+
+def verify(mock: Mock, phone: str, code: str) -> httpx.Response:
+    return mock.api.post("/auth/verify", json={"phone": phone, "code": code})
+
+
+def code_of(response: httpx.Response) -> str | None:
+    body = response.json()
+    return body.get("error_code") or (body.get("error") or {}).get("code")
+
+
+def test_max_attempts_on_fifth(mocks) -> None:
+    def five_wrong_then_right(mock: Mock) -> tuple[list[str | None], httpx.Response]:
+        send_otp(mock, "+919000002001")
+        answers = [code_of(verify(mock, "+919000002001", "000000")) for _ in range(5)]
+        return answers, verify(mock, "+919000002001", "123456")
+
+    answers, right = five_wrong_then_right(mocks())
+    assert answers == ["INVALID_CODE"] * 5 and code_of(right) == "MAX_ATTEMPTS_EXCEEDED"
+    answers, right = five_wrong_then_right(mocks("max-attempts-on-fifth"))
+    assert answers == ["INVALID_CODE"] * 4 + ["MAX_ATTEMPTS_EXCEEDED"]
+    assert code_of(right) == "MAX_ATTEMPTS_EXCEEDED", "after 5 wrong codes the right one no longer verifies"
+
+
+def test_fixed_window_otp_limits(mocks) -> None:
+    """Verify allows 10 calls a minute: one at 0 s and nine at 30 s fill the window. At 60 s a sliding window
+    frees one slot (the call at 0 s), a fixed window opened at 0 s closes and frees all ten."""
+
+    def admitted_at_a_minute(mock: Mock) -> list[int]:
+        tenant_id = mock.tenant["tenant_id"]
+        mock.control.post("/clock", json={"tenant_id": tenant_id, "freeze": True})
+        statuses = [verify(mock, "+919000002101", "000000").status_code]
+        mock.control.post("/clock", json={"tenant_id": tenant_id, "advance_seconds": 30})
+        statuses += [verify(mock, "+919000002101", "000000").status_code for _ in range(9)]
+        assert 429 not in statuses
+        mock.control.post("/clock", json={"tenant_id": tenant_id, "advance_seconds": 30})
+        return [verify(mock, "+919000002101", "000000").status_code for _ in range(2)]
+
+    assert admitted_at_a_minute(mocks()) == [422, 429]
+    assert admitted_at_a_minute(mocks("fixed-window-otp-limits")) == [422, 422]
+
+
+def test_trimmed_strings(mocks) -> None:
+    def verify_padded(mock: Mock) -> httpx.Response:
+        send_otp(mock, "+919000002201")
+        return verify(mock, "+919000002201", " 123456 ")
+
+    assert code_of(verify_padded(mocks())) == "INVALID_CODE"
+    assert verify_padded(mocks("trimmed-strings")).status_code == 200
+
+
+def test_phone_as_sent(mocks) -> None:
+    assert mocks().contact("+91 90000 02301")["phone"] == "919000002301"
+    mock = mocks("phone-as-sent")
+    contact = mock.contact("+91 90000 02301")
+    assert contact["phone"] == "+91 90000 02301"
+    assert mock.api.get(f"/contacts/{contact['id']}").json()["data"]["phone"] == "+91 90000 02301"
+    again = mock.api.post("/contacts", json=mock.batch_item("919000002301"))
+    assert again.status_code == 422, "uniqueness still compares the cleaned phone (D9)"
+    sent = mock.api.post("/messages/text", json={"phone": "919000002301", "message": "hi"})
+    assert sent.json()["data"]["contact_id"] == contact["id"], "lookups still use the cleaned phone"
+
+
+def test_no_comments_message(mocks) -> None:
+    def comments(mock: Mock) -> dict:
+        assert mock.api.post("/messages/text", json={"phone": "+919000002401", "message": "hi"}).is_success
+        answer = mock.api.get("/comments/919000002401")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert set(comments(mocks())) == {"success", "message", "data"}
+    assert set(comments(mocks("no-comments-message"))) == {"success", "data"}
+
+
+def test_null_for_no_value(mocks) -> None:
+    def without_header(mock: Mock) -> tuple[dict, dict]:
+        templates = mock.api.get("/templates", params={"per_page": 100}).json()["data"]
+        template = next(t for t in templates if t["header_data_format"] == "NONE")
+        auth = mock.api.get("/auth/templates").json()["data"][0]
+        return template, auth
+
+    template, auth = without_header(mocks())
+    assert (template["header_data_text"], auth["header_text"]) == ("", "")
+    template, auth = without_header(mocks("null-for-no-value"))
+    assert (template["header_data_text"], auth["header_text"]) == (None, None)
+
+
+def test_multipart_parts_as_text(mocks) -> None:
+    def send_with_a_broken_contact_part(mock: Mock) -> httpx.Response:
+        body, headers = multipart(
+            {
+                "phone": "+919000002501",
+                "media_type": "image",
+                "media_url": "https://example.com/a.jpg",
+                "contact": '{"firstname": 5}',
+            }
+        )
+        return mock.api.post("/messages/media", content=body, headers=headers)
+
+    refused = send_with_a_broken_contact_part(mocks())
+    assert refused.status_code == 422 and "contact.firstname" in refused.json()["error"]["details"]
+    assert send_with_a_broken_contact_part(mocks("multipart-parts-as-text")).status_code == 200
 
 
 # --- every profile as a whole --------------------------------------------------------------------

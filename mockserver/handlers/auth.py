@@ -9,7 +9,7 @@ from mockserver import listing, outbox
 from mockserver.clock import iso
 from mockserver.context import Context, Reply
 from mockserver.errors import ValidationFailed, rate_limited
-from mockserver.limits import SlidingWindow, prune_idle
+from mockserver.limits import prune_idle
 from mockserver.phones import clean_phone
 from mockserver.state import Otp
 
@@ -27,7 +27,7 @@ def hit_limiter(ctx: Context) -> None:
     """
     rule = ctx.op.extensions.rate_limit
     prune_idle(ctx.tenant.limiters, ctx.now, rule.per_seconds, prefix=rule.key.split("{", 1)[0])
-    window = ctx.tenant.limiters.setdefault(limiter_key(ctx), SlidingWindow())
+    window = ctx.tenant.limiters.setdefault(limiter_key(ctx), ctx.behaviour.otp_window())
     retry_after = window.admit(ctx.now, rule.calls, rule.per_seconds)
     if retry_after is not None:
         ctx.token.window.give_back()
@@ -103,7 +103,9 @@ def resend_otp(ctx: Context) -> Reply:
     return send(ctx, "".join(secrets.choice("0123456789") for _ in range(length)))
 
 
-def verify_otp(ctx: Context) -> Reply:
+def verify_otp(ctx: Context, refuse_at_max: bool = False) -> Reply:
+    """``refuse_at_max``: the wrong code that reaches the maximum already answers MAX_ATTEMPTS_EXCEEDED
+    (D10 decides INVALID_CODE with ``attempts_remaining: 0`` there; the docs allow both)."""
     hit_limiter(ctx)
     key = otp_key(ctx)
     otp = ctx.tenant.otps.get(key)
@@ -115,6 +117,8 @@ def verify_otp(ctx: Context) -> Reply:
         raise ctx.error(422, "OTP_EXPIRED")
     if ctx.body["code"] != otp.code:
         otp.attempts += 1
+        if refuse_at_max and otp.attempts >= otp.max_attempts:
+            raise ctx.error(422, "MAX_ATTEMPTS_EXCEEDED")
         raise ctx.error(422, "INVALID_CODE", {"attempts_remaining": otp.max_attempts - otp.attempts})
     del ctx.tenant.otps[key]
     clear_limiter(ctx)

@@ -19,27 +19,32 @@ from mockserver.resources import (
 def list_contacts(ctx: Context) -> Reply:
     include = ctx.query.get("include")
     return listing.respond(
-        ctx, ctx.tenant.table("contacts").values(), lambda c: present_contact(ctx.tenant, c, include)
+        ctx,
+        ctx.tenant.table("contacts").values(),
+        lambda c: present_contact(ctx.tenant, c, include, ctx.behaviour.phone_as_sent),
     )
 
 
 def create_contact(ctx: Context) -> Reply:
     ensure_room(ctx)
-    return Reply(present_contact(ctx.tenant, insert_contact(ctx, ctx.body), "groups"))
+    contact = insert_contact(ctx, ctx.body)
+    return Reply(present_contact(ctx.tenant, contact, "groups", ctx.behaviour.phone_as_sent))
 
 
 def get_contact(ctx: Context) -> Reply:
-    return Reply(present_contact(ctx.tenant, ctx.record, ctx.query.get("include")))
+    include = ctx.query.get("include")
+    return Reply(present_contact(ctx.tenant, ctx.record, include, ctx.behaviour.phone_as_sent))
 
 
 def update_contact(ctx: Context) -> Reply:
     changes = {name: ctx.body[name] for name in WRITABLE if name in ctx.body}
     if changes.get("phone"):
+        changes["_phone_as_sent"] = str(changes["phone"])
         changes["phone"] = clean_phone(changes["phone"])
     if "groups" in ctx.body:
         changes["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
     contact = ctx.tenant.set_fields("contacts", ctx.record, changes, ctx.now)
-    return Reply(present_contact(ctx.tenant, contact, "groups"))
+    return Reply(present_contact(ctx.tenant, contact, "groups", ctx.behaviour.phone_as_sent))
 
 
 def delete_contact(ctx: Context) -> Reply:
@@ -102,7 +107,8 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
             {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
         )
     ensure_room(ctx, len(to_create))
-    created = [present_contact(ctx.tenant, insert_contact(ctx, item)) for _, item in to_create]
+    as_sent = ctx.behaviour.phone_as_sent
+    created = [present_contact(ctx.tenant, insert_contact(ctx, item), None, as_sent) for _, item in to_create]
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {
