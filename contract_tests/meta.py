@@ -53,9 +53,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from contract_tests import in_process
 
+Case = TypeVar("Case")
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = "contract_tests"
 LEVELS = ("all", "documented")
@@ -221,15 +223,17 @@ def run_variant(case: VariantCase) -> Run:
 # --- the run ---------------------------------------------------------------------------------------
 
 
-def run_all(cases: Iterable, runner: Callable, workers: int, title: str) -> list[tuple[object, Run]]:
-    cases = list(cases)
-    print(f"{title}: {len(cases)} runs, {workers} at a time", flush=True)
-    done: list[tuple[object, Run]] = []
+def run_all(
+    cases: Iterable[Case], runner: Callable[[Case], Run], workers: int, title: str
+) -> list[tuple[Case, Run]]:
+    chosen = list(cases)
+    print(f"{title}: {len(chosen)} runs, {workers} at a time", flush=True)
+    done: list[tuple[Case, Run]] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for index, (case, run) in enumerate(zip(cases, pool.map(runner, cases), strict=True), start=1):
+        for index, (case, run) in enumerate(zip(chosen, pool.map(runner, chosen), strict=True), start=1):
             done.append((case, run))
             print(
-                f"  [{index}/{len(cases)}] {run.label}: exit {run.exit_code} in {run.seconds:.0f}s",
+                f"  [{index}/{len(chosen)}] {run.label}: exit {run.exit_code} in {run.seconds:.0f}s",
                 flush=True,
             )
     return done
@@ -393,9 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         print_cost(by_profile)
     if not args.no_specificity:
         alone = list(variants) if args.thorough else list(args.variants or [])
-        cases = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
-        results = run_all(cases, run_variant, args.workers, "specificity (legitimate variants)")
-        passed, total_variants = print_specificity(results), len(results)
+        variant_runs = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
+        checked = run_all(variant_runs, run_variant, args.workers, "specificity (legitimate variants)")
+        passed, total_variants = print_specificity(checked), len(checked)
 
     parts = [f"{hits}/{total_mutants} mutant runs caught"] * (not args.no_sensitivity)
     parts += [f"{passed}/{total_variants} variant runs passed"] * (not args.no_specificity)
