@@ -1,7 +1,7 @@
 """The ASGI adapter: uvicorn (or any ASGI server) in front of a ``MockCore``.
 
-API and control calls go straight to the core; the browsable docs (``/docs``),
-the raw spec (``/openapi.yaml``) and CORS come from Starlette.
+API and control calls go straight to the core; the browsable docs (``/docs``) and
+the raw spec (``/openapi.yaml``) come from Starlette, CORS from ``mockserver/cors.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.routing import Mount, Route
@@ -23,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import MockCore
+from mockserver.cors import CorsMiddleware, CorsPolicy
 from mockserver.http import (
     CoreRequest,
     CoreResponse,
@@ -67,9 +67,15 @@ class MockApp:
     """ASGI callable: the core for ``/api/v2`` and ``/__mock__``, Starlette for the rest."""
 
     def __init__(
-        self, core: MockCore, cors_origins: list[str] | None = None, spec_path: Path | None = None
+        self,
+        core: MockCore,
+        cors_origins: list[str] | None = None,
+        spec_path: Path | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
+        """``cors``: who may call from a browser; by default loopback pages and ``cors_origins``."""
         self.core = core
+        self.cors = cors or CorsPolicy(origins=frozenset(cors_origins or ()))
         spec_file = spec_path or default_spec_path()
 
         async def docs(request: Request) -> HTMLResponse:
@@ -95,17 +101,7 @@ class MockApp:
                 Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
             ],
         )
-        self.app = (
-            CORSMiddleware(
-                self._dispatch,
-                allow_origins=cors_origins,
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"],
-            )
-            if cors_origins
-            else self._dispatch
-        )
+        self.app = CorsMiddleware(self._dispatch, self.cors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)

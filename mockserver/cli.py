@@ -46,7 +46,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=Path, action="append", default=[], help="YAML fixtures file; repeatable")
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
     p.add_argument(
-        "--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any"
+        "--cors-origin",
+        action="append",
+        default=[],
+        help="a browser origin allowed besides loopback pages (allowed on a loopback bind); repeatable; '*' for any",
     )
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument(
@@ -91,6 +94,7 @@ def chosen_variants(args: argparse.Namespace):
 def build(args: argparse.Namespace):
     from mockserver.asgi import MockApp
     from mockserver.core import ControlSettings, MockCore
+    from mockserver.cors import CorsPolicy
     from mockserver.persistence import attach_state_file
     from mockserver.spec import Spec
 
@@ -131,7 +135,8 @@ def build(args: argparse.Namespace):
                 f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first"
             )
         attach_state_file(core, args.state_file)
-    return MockApp(core, args.cors_origin or None, args.spec)
+    cors = CorsPolicy(loopback=args.host in LOOPBACK, origins=frozenset(args.cors_origin))
+    return MockApp(core, spec_path=args.spec, cors=cors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             f"wacr-mock ready in {time.perf_counter() - started:.2f}s\n"
             f"  API:   {base}/api/v2\n  Docs:  {base}/docs\n"
             f"  Token: wacr_test_full (all scopes), wacr_test_readonly (read scopes)\n"
+            f"  CORS:  {app.cors.describe()}\n"
             f"  Try:   curl -H 'Authorization: Bearer wacr_test_full' {base}/api/v2/account",
             flush=True,
         )

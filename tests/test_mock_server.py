@@ -120,7 +120,7 @@ def test_cors_preflight_for_an_allowed_origin(start_server) -> None:
             "Access-Control-Request-Headers": "authorization,content-type",
         },
     )
-    assert preflight.status_code == 200
+    assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
