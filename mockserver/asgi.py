@@ -16,13 +16,14 @@ from pathlib import Path
 import swagger_ui_bundle
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import MockCore
 from mockserver.cors import CorsMiddleware, CorsPolicy
+from mockserver.docs_page import docs_page, spec_for_docs
 from mockserver.http import (
     CoreRequest,
     CoreResponse,
@@ -31,20 +32,6 @@ from mockserver.http import (
     is_core_path,
 )
 from mockserver.spec import default_spec_path
-
-DOCS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>WA.cr API v2 mock</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui",
-  // "Try it out" calls this mock, whatever host and port the spec's server variable names.
-  requestInterceptor: (req) => {
-    const url = new URL(req.url, window.location.href);
-    if (url.pathname.startsWith("/api/v2")) req.url = window.location.origin + url.pathname + url.search;
-    return req;
-  }});</script>
-</body></html>"""
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
@@ -79,10 +66,14 @@ class MockApp:
         spec_file = spec_path or default_spec_path()
 
         async def docs(request: Request) -> HTMLResponse:
-            return HTMLResponse(DOCS_PAGE)
+            return HTMLResponse(docs_page(f"{request.url.scheme}://{request.headers.get('host', '')}"))
 
         async def spec(request: Request) -> FileResponse:
             return FileResponse(spec_file, media_type="application/yaml")
+
+        async def docs_spec(request: Request) -> Response:
+            text = spec_for_docs(spec_file, request.headers.get("host", ""))
+            return Response(text, media_type="application/yaml")
 
         async def home(request: Request) -> RedirectResponse:
             return RedirectResponse("/docs")
@@ -98,6 +89,7 @@ class MockApp:
                 Route("/", home),
                 Route("/docs", docs),
                 Route("/openapi.yaml", spec),
+                Route("/docs/openapi.yaml", docs_spec),
                 Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
             ],
         )

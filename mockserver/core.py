@@ -162,6 +162,8 @@ class MockCore:
         try:
             for _, step in self.steps:
                 step(self, exchange)
+                if exchange.reply is not None:  # answered early (Prefer: example=...): skip the rest
+                    break
             response = envelopes.success(
                 exchange.op,
                 exchange.reply,
