@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.core import MockCore
 from mockserver.cors import CorsMiddleware, CorsPolicy
+from mockserver.dashboard import dashboard_routes, is_dashboard_path
 from mockserver.docs_page import docs_page, spec_for_docs
 from mockserver.http import (
     CoreRequest,
@@ -91,6 +92,7 @@ class MockApp:
                 Route("/openapi.yaml", spec),
                 Route("/docs/openapi.yaml", docs_spec),
                 Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
+                *dashboard_routes(core),
             ],
         )
         self.app = CorsMiddleware(self._dispatch, self.cors)
@@ -100,7 +102,7 @@ class MockApp:
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not is_core_path(path):
+        if scope["type"] != "http" or not is_core_path(path) or is_dashboard_path(path):
             await self.site(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
