@@ -82,7 +82,7 @@ async function refreshJournal() {
         el("td", {text: entry.method}),
         el("td", {text: entry.path + (entry.query ? "?" + entry.query : ""), title: entry.path}),
         el("td", {text: String(entry.status), class: "s" + String(entry.status)[0]}),
-        el("td", {text: entry.operation_id || "-"}),
+        el("td", {text: (entry.operation_id || "-") + (entry.violations && entry.violations.length ? `  ⚠ ${entry.violations.length}` : "")}),
         el("td", {text: entry.tenant_id == null ? "-" : String(entry.tenant_id)}));
       if (entry.request_id && entry.request_id === chosenRequest) row.classList.add("chosen");
       return row;
@@ -98,6 +98,11 @@ async function showEntry(requestId) {
   if (!entry) return;
   const detail = entry.detail;
   const parts = [el("h3", {text: `${entry.method} ${entry.path}${entry.query ? "?" + entry.query : ""} → ${entry.status}  (${entry.operation_id || "no operation"})`})];
+  if (entry.answered_by) parts.push(el("p", {class: "hint", text: `Answered by the ${entry.answered_by} (wacr-mock proxy)`}));
+  if (entry.violations && entry.violations.length) {
+    parts.push(el("div", {class: "refusal violations"}, el("p", {}, el("b", {text: `${entry.violations.length} violations of the spec`})),
+      ...entry.violations.map((v) => el("p", {text: v}))));
+  }
   if (detail.refusal) parts.push(refusalBox(detail.refusal));
   const headers = (h) => Object.entries(h).map(([k, v]) => `${k}: ${v}`).join("\n");
   parts.push(el("div", {class: "cols"},
