@@ -23,7 +23,7 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 # Headers a page's script may read besides the CORS-safelisted ones.
 EXPOSED_HEADERS = (
-    "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, Retry-After, X-Mock-Fault, X-Mock-Answered-By"
+    "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, Retry-After, X-Mock-Fault, Preference-Applied"
 )
 PREFLIGHT_MAX_AGE = "600"
 

@@ -3,7 +3,9 @@
 
 Shown by ``GET /__mock__/requests?bodies=true`` and the dashboard (``/__mock__/``). Secrets
 never enter the journal: the token of ``Authorization``, cookies, admin secrets, and in request
-bodies every OTP ``code`` and anything named like a token, secret or password.
+bodies every OTP ``code`` and anything named like a token, secret or password. Response bodies
+of the API carry no secret, so they are kept as answered; each body is encoded only as far as
+the journal keeps it, so a long answer costs no more than a short one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from mockserver.spec import Operation
 
-TEXT_LIMIT = 4096  # bytes of a body kept per entry: 2000 entries stay a few MB
+TEXT_LIMIT = 4096  # characters of a body kept per entry: 2000 entries stay a few MB
+PARSE_LIMIT = 256 * 1024  # a larger request body is kept as cut text, unparsed (and unmasked past the cut)
 MASK = "••••"
 SECRET_HEADERS = frozenset(
     {"authorization", "cookie", "set-cookie", "x-mock-admin-secret", "proxy-authorization"}
@@ -88,22 +91,35 @@ def masked_value(value: Any, otp: bool) -> Any:
     return value
 
 
+def limited_json(value: Any) -> str:
+    """``value`` as indented JSON, encoded only as far as the journal keeps (a long list costs no more)."""
+    chunks, size = [], 0
+    for chunk in json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(value):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > TEXT_LIMIT:
+            return "".join(chunks)[:TEXT_LIMIT] + "…"
+    return "".join(chunks)
+
+
 def body_text(raw: bytes | Any, otp: bool = False) -> str:
-    """A body as text for the journal: JSON with its secrets masked, else the text itself, cut at the limit."""
+    """A body as text for the journal: JSON with its secrets masked, else the text itself, cut at the limit.
+
+    A request body (bytes) is read only up to ``PARSE_LIMIT``; a larger one is kept as cut text."""
     if isinstance(raw, (bytes, bytearray)):
         if not raw:
             return ""
         try:
+            if len(raw) > PARSE_LIMIT:
+                raise ValueError("too large to read for the journal")
             value = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):
             text = bytes(raw[:TEXT_LIMIT]).decode("utf-8", "replace")
             return text + ("…" if len(raw) > TEXT_LIMIT else "")
+        value = masked_value(value, otp)
     else:
         value = raw
-    if value is None:
-        return ""
-    text = json.dumps(masked_value(value, otp), ensure_ascii=False, indent=1)
-    return text[:TEXT_LIMIT] + ("…" if len(text) > TEXT_LIMIT else "")
+    return "" if value is None else limited_json(value)
 
 
 def docs_page(provenance: str) -> str | None:
