@@ -95,3 +95,32 @@ def test_otp_inbox_expire_verify_and_export_in_a_browser(start_server, tmp_path:
     with again.client() as http:  # the OTP's contact was exported too
         phones = [c["phone"] for c in http.get("/contacts").json()["data"]]
     assert "15550004321" in phones
+
+
+def test_faults_and_the_clock_from_the_page(start_server) -> None:
+    server = start_server()
+    clock = f"{server.root}/__mock__/clock"
+    with browser_page() as page:
+        page.goto(f"{server.root}/__mock__/")
+        page.wait_for_selector("#operations option[value='listContacts']", state="attached", timeout=10000)
+        page.fill("#new-fault [name=operation_id]", "listContacts")
+        page.fill("#new-fault [name=status]", "503")
+        page.fill("#new-fault [name=times]", "1")
+        page.click("#new-fault button:has-text('Add')")
+        page.wait_for_selector("#faults li:has-text('listContacts')", timeout=10000)
+        status = page.evaluate(
+            "fetch('/api/v2/contacts', {headers: {Authorization: 'Bearer wacr_test_full'}}).then(r => r.status)"
+        )
+        assert status == 503
+        page.click("#clock-freeze")
+        page.wait_for_selector("#clock-frozen:has-text('frozen')", timeout=10000)
+        assert httpx.get(clock).json()["frozen"] is True
+        before = httpx.get(clock).json()["now"]
+        page.click("button[data-advance='3600']")
+        page.wait_for_function(
+            f"document.getElementById('clock-now').textContent !== '{before}'", timeout=10000
+        )
+        assert httpx.get(clock).json()["now"] > before
+        page.click("#clock-reset")
+        page.wait_for_selector("#clock-frozen:has-text('running')", timeout=10000)
+        assert httpx.get(clock).json()["frozen"] is False
