@@ -26,6 +26,7 @@ EXPOSED_HEADERS = (
     "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, Retry-After, X-Mock-Fault, Preference-Applied"
 )
 PREFLIGHT_MAX_AGE = "600"
+MAX_LOGGED_ORIGINS = 100
 
 
 def is_loopback_origin(origin: str) -> bool:
@@ -65,8 +66,8 @@ class CorsPolicy:
 
     def note_refusal(self, origin: str, what: str) -> None:
         """Logs a refused origin once, naming the flag that would let it in."""
-        if origin in self.refused_seen:
-            return
+        if origin in self.refused_seen or len(self.refused_seen) >= MAX_LOGGED_ORIGINS:
+            return  # each origin once; a page inventing origins cannot grow the memory or the log
         self.refused_seen.add(origin)
         log.warning(
             "browser %s from %s refused by CORS: start the mock with --cors-origin %s to allow it",

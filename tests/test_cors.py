@@ -114,3 +114,15 @@ def test_a_page_from_another_loopback_port_reaches_the_api_in_a_browser(start_se
     assert results["account"][0] == 200 and results["account"][1].isdigit()
     assert results["created"] == 201
     assert results["clock"] == 200
+
+
+def test_refused_origins_are_logged_once_each_and_at_most_a_hundred(caplog: pytest.LogCaptureFixture) -> None:
+    from mockserver.cors import MAX_LOGGED_ORIGINS, CorsPolicy
+
+    policy = CorsPolicy()
+    with caplog.at_level("WARNING", logger="wacr-mock"):
+        for number in range(MAX_LOGGED_ORIGINS + 50):
+            policy.note_refusal(f"https://site{number}.example", "request")
+            policy.note_refusal(f"https://site{number}.example", "request")
+    assert len(caplog.records) == MAX_LOGGED_ORIGINS
+    assert len(policy.refused_seen) == MAX_LOGGED_ORIGINS
