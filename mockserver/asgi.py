@@ -1,7 +1,7 @@
 """The ASGI adapter: uvicorn (or any ASGI server) in front of a ``MockCore``.
 
-API and control calls go straight to the core; the browsable docs (``/docs``),
-the raw spec (``/openapi.yaml``) and CORS come from Starlette.
+API and control calls go straight to the core; the browsable docs (``/docs``) and
+the raw spec (``/openapi.yaml``) come from Starlette, CORS from ``mockserver/cors.py``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from mockserver.core import MockCore
+from mockserver.cors import CorsMiddleware, CorsPolicy
+from mockserver.dashboard import dashboard_routes, is_dashboard_path
+from mockserver.docs_page import docs_page, spec_for_docs
 from mockserver.http import (
     CoreRequest,
     CoreResponse,
@@ -31,20 +33,6 @@ from mockserver.http import (
     is_core_path,
 )
 from mockserver.spec import default_spec_path
-
-DOCS_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>WA.cr API v2 mock</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.yaml", dom_id: "#ui",
-  // "Try it out" calls this mock, whatever host and port the spec's server variable names.
-  requestInterceptor: (req) => {
-    const url = new URL(req.url, window.location.href);
-    if (url.pathname.startsWith("/api/v2")) req.url = window.location.origin + url.pathname + url.search;
-    return req;
-  }});</script>
-</body></html>"""
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
@@ -67,16 +55,26 @@ class MockApp:
     """ASGI callable: the core for ``/api/v2`` and ``/__mock__``, Starlette for the rest."""
 
     def __init__(
-        self, core: MockCore, cors_origins: list[str] | None = None, spec_path: Path | None = None
+        self,
+        core: MockCore,
+        cors_origins: list[str] | None = None,
+        spec_path: Path | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
+        """``cors``: who may call from a browser; by default loopback pages and ``cors_origins``."""
         self.core = core
+        self.cors = cors or CorsPolicy(origins=frozenset(cors_origins or ()))
         spec_file = spec_path or default_spec_path()
 
         async def docs(request: Request) -> HTMLResponse:
-            return HTMLResponse(DOCS_PAGE)
+            return HTMLResponse(docs_page(f"{request.url.scheme}://{request.headers.get('host', '')}"))
 
         async def spec(request: Request) -> FileResponse:
             return FileResponse(spec_file, media_type="application/yaml")
+
+        async def docs_spec(request: Request) -> Response:
+            text = spec_for_docs(spec_file, request.headers.get("host", ""))
+            return Response(text, media_type="application/yaml")
 
         async def home(request: Request) -> RedirectResponse:
             return RedirectResponse("/docs")
@@ -92,27 +90,19 @@ class MockApp:
                 Route("/", home),
                 Route("/docs", docs),
                 Route("/openapi.yaml", spec),
+                Route("/docs/openapi.yaml", docs_spec),
                 Mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path)),
+                *dashboard_routes(core),
             ],
         )
-        self.app = (
-            CORSMiddleware(
-                self._dispatch,
-                allow_origins=cors_origins,
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After"],
-            )
-            if cors_origins
-            else self._dispatch
-        )
+        self.app = CorsMiddleware(self._dispatch, self.cors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not is_core_path(path):
+        if scope["type"] != "http" or not is_core_path(path) or is_dashboard_path(path):
             await self.site(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

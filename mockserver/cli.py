@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_TOKEN_LIMIT = 60
 
 
 def package_version() -> str:
@@ -35,6 +36,12 @@ def port_number(text: str) -> int:
     return port
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wacr-mock", description="Stateful mock of the WA.cr APP API v2.")
     p.add_argument("--version", action="version", version=f"wacr-mock {package_version()}")
@@ -46,7 +53,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=Path, action="append", default=[], help="YAML fixtures file; repeatable")
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
     p.add_argument(
-        "--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any"
+        "--cors-origin",
+        action="append",
+        default=[],
+        help="a browser origin allowed besides loopback pages (allowed on a loopback bind); repeatable; '*' for any",
+    )
+    p.add_argument(
+        "--token-limit",
+        type=positive_int,
+        default=DEFAULT_TOKEN_LIMIT,
+        metavar="N",
+        help=f"requests per minute of the banner's tokens (default {DEFAULT_TOKEN_LIMIT}, as D11 gives every token)",
     )
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument(
@@ -88,24 +105,75 @@ def chosen_variants(args: argparse.Namespace):
     return resolve(name for value in args.variant for name in value.split(","))
 
 
+def load_spec(path: Path | None):
+    """The spec, or one line saying why it cannot be read."""
+    import yaml
+
+    from mockserver.spec import Spec
+
+    if path is not None and not path.is_file():
+        raise SystemExit(f"wacr-mock: --spec {path}: no such file")
+    try:
+        return Spec.load(path)
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = " ".join(str(exc).split()) or type(exc).__name__
+        raise SystemExit(
+            f"wacr-mock: --spec {path}: not an OpenAPI document the mock can read: {problem}"
+        ) from None
+
+
+def banner_token_seed(spec, limit: int) -> Path:
+    """A seed file giving the banner's two tokens ``limit`` requests a minute (read again on every reset);
+    it is removed when the process ends."""
+    import atexit
+    import json
+    import tempfile
+
+    from mockserver.seed import FULL_TOKEN, READONLY_TOKEN
+
+    read_scopes = sorted(
+        {scope for op in spec.operations.values() for scope in op.scopes if scope.endswith(":read")}
+    )
+    tokens = [(FULL_TOKEN, ["*"]), (READONLY_TOKEN, read_scopes)]
+    seed = {
+        "tenants": [
+            {
+                "id": 1,
+                "tokens": [
+                    {"token": t, "scopes": scopes, "rate_limit_per_minute": limit} for t, scopes in tokens
+                ],
+            }
+        ]
+    }
+    handle, name = tempfile.mkstemp(prefix="wacr-token-limit-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(seed, out)
+    atexit.register(lambda: os.path.exists(name) and os.unlink(name))
+    return Path(name)
+
+
 def build(args: argparse.Namespace):
     from mockserver.asgi import MockApp
     from mockserver.core import ControlSettings, MockCore
+    from mockserver.cors import CorsPolicy
     from mockserver.persistence import attach_state_file
-    from mockserver.spec import Spec
 
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
+    spec = load_spec(args.spec)
+    fixtures = list(args.seed)
+    if args.token_limit != DEFAULT_TOKEN_LIMIT:
+        fixtures.insert(0, banner_token_seed(spec, args.token_limit))
     secret = args.admin_secret or os.environ.get("WACR_ADMIN_SECRET") or None
     if args.host not in LOOPBACK and not secret and not args.no_control:
         secret = secrets.token_urlsafe(16)
         print(f"wacr-mock: bound beyond loopback, so the control API needs X-Mock-Admin-Secret: {secret}")
     try:
         core = MockCore(
-            Spec.load(args.spec),
+            spec,
             variants=chosen_variants(args),
-            fixtures=args.seed,
+            fixtures=fixtures,
             validate_responses=args.validate_responses,
             control=ControlSettings(
                 enabled=not args.no_control,
@@ -131,14 +199,16 @@ def build(args: argparse.Namespace):
                 f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first"
             )
         attach_state_file(core, args.state_file)
-    return MockApp(core, args.cors_origin or None, args.spec)
+    cors = CorsPolicy(loopback=args.host in LOOPBACK, origins=frozenset(args.cors_origin))
+    return MockApp(core, spec_path=args.spec, cors=cors)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import uvicorn
-
     from mockserver.variants import listing
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["proxy"]:
+        return proxy_main(argv[1:])
     args = parser().parse_args(argv)
     if args.list_variants:
         print("\n".join(listing()))
@@ -157,6 +227,25 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     app = build(args)
+
+    def banner(base: str) -> str:
+        return (
+            f"wacr-mock ready in {time.perf_counter() - started:.2f}s\n"
+            f"  API:   {base}/api/v2\n  Docs:  {base}/docs\n  Dashboard: {base}/__mock__/\n"
+            f"  Token: wacr_test_full (all scopes), wacr_test_readonly (read scopes); "
+            f"{args.token_limit} requests/min each (--token-limit N)\n"
+            f"  CORS:  {app.cors.describe()}\n"
+            f"  Try:   curl -H 'Authorization: Bearer wacr_test_full' {base}/api/v2/account"
+        )
+
+    serve(app, args, banner)
+    return 0
+
+
+def serve(app, args: argparse.Namespace, banner) -> None:
+    """Runs ``app`` on uvicorn and prints ``banner(base URL)`` once the port is bound."""
+    import uvicorn
+
     # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
     config = uvicorn.Config(
         app,
@@ -173,17 +262,55 @@ def main(argv: list[str] | None = None) -> int:
     async def startup(sockets=None):
         await original_startup(sockets)
         port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
-        base = f"http://{args.host}:{port}"
-        print(
-            f"wacr-mock ready in {time.perf_counter() - started:.2f}s\n"
-            f"  API:   {base}/api/v2\n  Docs:  {base}/docs\n"
-            f"  Token: wacr_test_full (all scopes), wacr_test_readonly (read scopes)\n"
-            f"  Try:   curl -H 'Authorization: Bearer wacr_test_full' {base}/api/v2/account",
-            flush=True,
-        )
+        print(banner(f"http://{args.host}:{port}"), flush=True)
 
     server.startup = startup
     server.run()
+
+
+def proxy_main(argv: list[str]) -> int:
+    """``wacr-mock proxy --upstream URL [--level documented|all] [--fallback-to-mock] [wacr-mock options]``."""
+    from mockserver.conformance import LEVELS
+    from mockserver.proxy import ProxyApp
+
+    own = argparse.ArgumentParser(
+        prog="wacr-mock proxy",
+        description="Validating proxy: every API call goes to --upstream unchanged, and both sides are "
+        "checked against the spec; violations go in the journal and the dashboard (/__mock__/) and are "
+        "counted when it stops.",
+        epilog="Every wacr-mock option (--port, --host, --spec, --seed, --cors-origin, --log-level, ...) "
+        "applies too; the mock behind --fallback-to-mock and the control API use them.",
+    )
+    own.add_argument(
+        "--upstream", required=True, help="the server's API base URL, e.g. https://staging.example/api/v2"
+    )
+    own.add_argument(
+        "--level", choices=LEVELS, default="all", help="judge documented rules only, or decided ones too"
+    )
+    own.add_argument(
+        "--fallback-to-mock",
+        action="store_true",
+        help="answer from the stateful mock where the upstream answers 501, or a 404 the operation does not document",
+    )
+    proxy_args, rest = own.parse_known_args(argv)
+    if not proxy_args.upstream.startswith(("http://", "https://")):
+        own.error(f"--upstream {proxy_args.upstream!r} is not an http:// or https:// URL")
+    args = parser().parse_args(rest)
+    started = time.perf_counter()
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = ProxyApp(build(args), proxy_args.upstream, proxy_args.level, proxy_args.fallback_to_mock)
+
+    def banner(base: str) -> str:
+        fallback = "on (the mock answers what the upstream has not built)" if app.fallback else "off"
+        return (
+            f"wacr-mock proxy ready in {time.perf_counter() - started:.2f}s\n"
+            f"  API:   {base}/api/v2 -> {app.upstream} (every call forwarded unchanged)\n"
+            f"  Judged at level {app.level}; fallback to the mock {fallback}\n"
+            f"  Dashboard: {base}/__mock__/ (violations in the journal)\n"
+            f"  CORS:  {app.cors.describe()}"
+        )
+
+    serve(app, args, banner)
     return 0
 
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from mockserver.clock import Clock, parse_iso
 from mockserver.errors import ApiError
+from mockserver.export import seed_of
 from mockserver.http import CoreRequest, CoreResponse, json_object
 from mockserver.phones import clean_phone
 from mockserver.resources import present_contact, template_record
@@ -121,7 +122,13 @@ def health(core: MockCore, request: CoreRequest, params: dict) -> Any:
 
 
 def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    core.reset()
+    try:
+        core.reset()  # builds the new state first: a broken seed file leaves the old one in place
+    except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        problem = f"a required key is missing: {exc}" if isinstance(exc, KeyError) else exc
+        raise ControlError(
+            500, f"reset refused, the state is unchanged: a --seed file is not valid: {problem}"
+        ) from None
     return {"status": "reset"}
 
 
@@ -254,16 +261,85 @@ def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
 
 
 def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    tenant_id = _query(request).get("tenant_id")
+    """Newest last; ``bodies=true`` adds headers, bodies (secrets masked) and why a refusal happened."""
+    query = _query(request)
     entries = list(core.journal)
-    if tenant_id is not None:
-        wanted = _int(tenant_id, "tenant_id")
+    if query.get("tenant_id") is not None:
+        wanted = _int(query["tenant_id"], "tenant_id")
         entries = [e for e in entries if e["tenant_id"] == wanted]
+    if query.get("operation_id"):
+        entries = [e for e in entries if e["operation_id"] == query["operation_id"]]
+    if query.get("status"):
+        wanted_status = _int(query["status"], "status")
+        entries = [e for e in entries if e["status"] == wanted_status]
+    if query.get("request_id"):
+        entries = [e for e in entries if e["request_id"] == query["request_id"]]
+    if query.get("limit"):
+        entries = entries[-_int(query["limit"], "limit", 1) :]
+    if query.get("bodies", "false").lower() not in ("true", "1", "yes"):
+        entries = [{k: v for k, v in e.items() if k != "detail"} for e in entries]
     return {"requests": entries}
+
+
+def otp_inbox(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    """Every stored OTP (of one tenant with ``tenant_id``), newest first, with seconds to expiry on its tenant's clock."""
+    tenant_id = _query(request).get("tenant_id")
+    tenants = [_tenant(core, tenant_id)] if tenant_id is not None else list(core.store.tenants.values())
+    listed = []
+    for tenant in tenants:
+        now = core.store.clock_of(tenant).now()
+        for otp in tenant.otps.values():
+            seconds = math.ceil(otp.expires_at - now)
+            listed.append({"tenant_id": tenant.id, **otp.public(), "expires_in_seconds": max(0, seconds)})
+    listed.sort(key=lambda o: o["created_at"], reverse=True)
+    return {"otps": listed}
+
+
+def list_tenants(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    """Every tenant with its tokens (values included: the control API is the mock's owner's)."""
+    tokens: dict[int, list[dict]] = {}
+    for token in core.store.tokens.values():
+        tokens.setdefault(token.tenant_id, []).append(
+            {
+                "token": token.value,
+                "scopes": sorted(token.scopes),
+                "rate_limit_per_minute": token.rate_limit_per_minute,
+            }
+        )
+    return {
+        "tenants": [
+            {
+                "tenant_id": tenant.id,
+                "name": tenant.name,
+                "clock": core.store.clock_of(tenant).describe(),
+                "counts": {name: len(table) for name, table in tenant.records.items()},
+                "tokens": tokens.get(tenant.id, []),
+            }
+            for tenant in core.store.tenants.values()
+        ]
+    }
+
+
+def export_seed(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    """The state as a seed file (JSON, which YAML reads) that ``--seed`` accepts again."""
+    try:
+        return seed_of(core)
+    except ValueError as exc:
+        raise ControlError(500, f"the state cannot be written as a seed file: {exc}") from None
 
 
 def list_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"faults": core.injected}
+
+
+def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
+    """The spec's operations (for fault forms and filters)."""
+    return {
+        "operations": [
+            {"operation_id": op.operation_id, "method": op.method, "path": op.path}
+            for op in core.spec.operations.values()
+        ]
+    }
 
 
 def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
@@ -301,6 +377,7 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     for method, pattern, function in [
         ("GET", "/health", health),
         ("POST", "/reset", reset),
+        ("GET", "/tenants", list_tenants),
         ("POST", "/tenants", new_tenant),
         ("GET", r"/tenants/(?P<id>[^/]+)", describe_tenant),
         ("PATCH", r"/tenants/(?P<id>[^/]+)", change_tenant),
@@ -309,7 +386,10 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("POST", "/clock", move_clock),
         ("PATCH", r"/contacts/(?P<id>[^/]+)", patch_contact),
         ("GET", "/otps", peek_otp),
+        ("GET", "/inbox", otp_inbox),
+        ("GET", "/export", export_seed),
         ("GET", "/requests", requests_journal),
+        ("GET", "/operations", list_operations),
         ("GET", "/faults", list_faults),
         ("POST", "/faults", add_fault),
         ("DELETE", "/faults", clear_faults),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mockserver import envelopes
+from mockserver import envelopes, journal
 from mockserver.behaviour import Behaviour
 from mockserver.clock import iso
 from mockserver.control import handle_control
@@ -121,11 +121,12 @@ class MockCore:
         self.injected: dict[str, dict] = {}  # /__mock__/faults: errors and delays asked for, by operation
         self.store = self.new_store()
 
-    def new_store(self) -> Store:
-        """The default world (D14) plus the seed files: what the instance starts with and resets to."""
+    def new_store(self, fixtures: Iterable[str] | None = None) -> Store:
+        """The default world (D14) plus the seed files (``fixtures``, by default the instance's own):
+        what the instance starts with and resets to."""
         store = Store(ids=self.behaviour.ids(), seed=self.behaviour.seed)
         default_world(store, (scope for op in self.spec.operations.values() for scope in op.scopes))
-        for path in self.fixtures:
+        for path in self.fixtures if fixtures is None else fixtures:
             apply_fixtures(store, path)
         return store
 
@@ -162,6 +163,8 @@ class MockCore:
         try:
             for _, step in self.steps:
                 step(self, exchange)
+                if exchange.reply is not None:  # answered early (Prefer: example=...): skip the rest
+                    break
             response = envelopes.success(
                 exchange.op,
                 exchange.reply,
@@ -229,5 +232,15 @@ class MockCore:
                 "status": response.status,
                 "request_id": response.headers.get("X-Request-Id"),
                 "at": iso(exchange.now),
+                # Headers and bodies, secrets masked: GET /__mock__/requests?bodies=true, the dashboard.
+                "detail": journal.detail(
+                    request.method,
+                    request.headers,
+                    request.body,
+                    op,
+                    response.status,
+                    response.headers,
+                    response.body,
+                ),
             }
         )

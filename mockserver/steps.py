@@ -1,4 +1,5 @@
-"""The D6 check order, one named step each: routing, token, rate limit, injected error, scope,
+"""The D6 check order, one named step each: routing, token, rate limit, a chosen answer (``Prefer``),
+injected error, scope,
 the record the path names, the body, validation, then the operation's handler.
 
 A step reads and fills the request's ``Exchange``, or raises the ``ApiError`` that answers it.
@@ -19,6 +20,7 @@ from mockserver.http import CoreRequest, json_object, media_type
 from mockserver.listing import invalid_query
 from mockserver.multipart import parse_multipart
 from mockserver.phones import clean_phone
+from mockserver.prefer import answer_as_preferred
 from mockserver.routing import Match
 from mockserver.spec import BASE_PATH, Operation
 from mockserver.state import Tenant, Token
@@ -255,6 +257,7 @@ DEFAULT_STEPS = Steps(
         ("route", route),
         ("authenticate", authenticate),
         ("count_request", count_request),
+        ("prefer", answer_as_preferred),  # Prefer: code=... / example=... (mockserver/prefer.py)
         ("inject_error", inject_error),
         ("check_scope", check_scope),
         ("load_record", load_record),

@@ -13,6 +13,7 @@ import sys
 import venv
 from pathlib import Path
 
+import httpx
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,9 @@ def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(
             cwd=tmp_path,
         )
         assert re.search(r"\d+ passed", result.stdout), result.stdout
+        root = match.group(1).removesuffix("/api/v2")
+        for page in ("/__mock__/", "/__mock__/ui/app.js", "/__mock__/ui/style.css"):  # package data
+            assert httpx.get(root + page).status_code == 200, page
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+
+from tests.browser import chromium
 
 PROJECT = Path(__file__).resolve().parent.parent
 FAILED_RED = (0xCF, 0x22, 0x2E)
@@ -56,15 +57,6 @@ def faulty_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"report written to {directory / 'index.html'}" in result.stdout
     return directory
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("WACR_REQUIRE_BROWSER"):
-            pytest.fail("WACR_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)")
-        pytest.skip("needs Chromium (apt-get install chromium)")
-    return found
 
 
 def browse(page: Path, *args: str, profile: Path) -> subprocess.CompletedProcess:
