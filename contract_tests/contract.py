@@ -5,7 +5,7 @@ Messages, rules and their provenance are read here, never typed into a test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -78,6 +78,17 @@ def tier_marks(tier: Tier) -> list:
     if tier == "mock":
         raise ValueError("a check never rests on a mock's choice (D19)")
     return [pytest.mark.documented if tier == "documented" else pytest.mark.assumed]
+
+
+def rests_on(*tiers: Tier) -> Callable[[Any], Any]:
+    """Marks a check with the provenance of the weakest of ``tiers``: those of the facts it asserts."""
+
+    def mark(check: Any) -> Any:
+        for provenance in tier_marks(weakest(*tiers)):
+            check = provenance(check)
+        return check
+
+    return mark
 
 
 def all_scopes() -> list[str]:

@@ -310,6 +310,28 @@ def names_code(response: httpx.Response, status: int, code: str) -> None:
     )
 
 
+def values_under(response: httpx.Response, key: str) -> list[Any]:
+    """Documented level: every value the answer holds under ``key`` at any depth (``error.details.retry_after``,
+    ``errors.retry_after``, a top-level ``retry_after``): a documented detail, wherever the body puts it (D4)."""
+    found: list[Any] = []
+    stack: list[Any] = [_json_or_none(response)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found += [value for name, value in node.items() if name == key]
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
+    return found
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def refused(
     response: httpx.Response, status: int, code: str, strict: bool, details: dict | None = None
 ) -> dict:

@@ -63,6 +63,7 @@ SUITE = "contract_tests"
 LEVELS = ("all", "documented")
 AREA_MODULES = {
     "OTP": ["test_otp_lifecycle.py"],
+    "messages": ["test_messages_templates.py"],
     "validation": ["test_validation_messages.py"],
     "auth": ["test_authentication.py", "test_scopes.py"],
     "tenancy": ["test_crud_model.py", "test_not_found.py"],

@@ -24,9 +24,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
-from contract_tests.expect import describe, details_of, names_code, refused
+from contract_tests.expect import describe, details_of, names_code, refused, values_under
 from contract_tests.strategies import padded, spelled
-from contract_tests.target import Api
+from contract_tests.target import Api, Control, TenantHandle
 
 SPEC = contract.spec()
 SENDERS = (
@@ -41,7 +41,8 @@ MEDIA = SPEC.operation("sendMediaMessage")
 MEDIA_RULES: dict[str, dict] = MEDIA.ext("media-rules")
 ALL_EXTENSIONS = sorted({ext for rule in MEDIA_RULES.values() for ext in rule["extensions"]})
 ALNUM = string.ascii_letters + string.digits
-MESSAGE_STATUSES = {"sent", "delivered", "read", "failed"}  # List Messages / Get Message (documented)
+# List Messages / Get Message: ``status`` is string|null, and its documented values are these (documented).
+MESSAGE_STATUSES = {"sent", "delivered", "read", "failed", None}
 
 
 # --- spec look-ups -----------------------------------------------------------------------------
@@ -275,10 +276,15 @@ def sender(api: Api) -> Sender:
     return Sender(api)
 
 
-def control_sender(control, **options: Any) -> Sender:
-    """A Sender on a fresh control tenant made with ``options`` (limits, features, settings: D14)."""
+def control_tenant(control: Control, **options: Any) -> tuple[TenantHandle, Api]:
+    """A fresh control tenant made with ``options`` (limits, features, settings: D14), and its Api."""
     handle = control.new_tenant(rate_limit_per_minute=1_000_000, **options)
-    return Sender(Api(control.target, handle.token))
+    return handle, Api(control.target, handle.token)
+
+
+def control_sender(control: Control, **options: Any) -> Sender:
+    """A Sender on a fresh control tenant made with ``options`` (limits, features, settings: D14)."""
+    return Sender(control_tenant(control, **options)[1])
 
 
 # --- templates that cannot be sent ---------------------------------------------------------------
@@ -322,11 +328,18 @@ def refused_templates(sender: Sender, kind: str) -> st.SearchStrategy[dict]:
     return st.sampled_from(found)
 
 
+def needs_category(op_id: str) -> bool:
+    """Whether ``op_id`` refuses a template outside the AUTHENTICATION category (its ``x-error-codes`` say so)."""
+    return error_entry(op_id, 422, "VALIDATION_ERROR", when="AUTHENTICATION category") is not None
+
+
 @pytest.mark.sends
 @pytest.mark.parametrize(("op_id", "kind", "strict"), REFUSALS)
 def test_templates_that_cannot_be_sent_are_refused(sender, op_id, kind, strict):
     """Sending a template that is unknown or not APPROVED is a 404 RESOURCE_NOT_FOUND; sending an OTP through
-    an APPROVED template of another category is a 422 VALIDATION_ERROR (under which field is not fixed).
+    an APPROVED template of another category is a 422 VALIDATION_ERROR (under which field is not fixed). An OTP
+    sent through a template that is neither APPROVED nor AUTHENTICATION breaks both rules: either answer is
+    right, since neither the docs nor D6 order them.
 
     Provenance per operation from the spec's ``x-error-codes`` (documented on Send OTP/Verification Code and
     inherited by Resend OTP; D4 for the strict cases).
@@ -336,7 +349,8 @@ def test_templates_that_cannot_be_sent_are_refused(sender, op_id, kind, strict):
     def check(template):
         fields = {"template_name": template["template_name"], "language": template["language"]}
         response = sender.send(op_id, records.unique_phone(), **fields)
-        if kind == "wrong_category":
+        both_broken = needs_category(op_id) and template.get("category", "AUTHENTICATION") != "AUTHENTICATION"
+        if kind == "wrong_category" or (both_broken and response.status_code == 422):
             refused(response, 422, "VALIDATION_ERROR", strict)
         else:
             refused(response, 404, "RESOURCE_NOT_FOUND", strict)
@@ -705,8 +719,8 @@ def test_get_message_finds_each_sent_message(api, sender):
     ("op_id", "strict"), senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="conversation")
 )
 def test_conversation_limit_is_enforced(needs_control, op_id, strict):
-    """With the plan's monthly conversations used up, a send to a new number is a 403 FEATURE_LIMIT_EXCEEDED;
-    strictly with details {feature: conversations, current, maximum} (D4).
+    """With the plan's monthly conversations used up, a send to a new number is a 403 FEATURE_LIMIT_EXCEEDED
+    with ``current`` and ``maximum`` at the limit; strictly as D4's details {feature, current, maximum}.
 
     Provenance per operation from the spec (documented on Send Text, Send Interactive and Send OTP: details keys
     documented on Create Contact); the tenant's plan is set through the control API (D14).
@@ -718,11 +732,24 @@ def test_conversation_limit_is_enforced(needs_control, op_id, strict):
         for _ in range(maximum):
             response = limited.send("sendTextMessage", records.unique_phone())
             assert response.status_code == 200, describe(response)
-        details = refused(limited.send(op_id, records.unique_phone()), 403, "FEATURE_LIMIT_EXCEEDED", strict)
-        if strict:
-            assert details == {"feature": "conversations", "current": maximum, "maximum": maximum}, details
+        expect_feature_limit(limited.send(op_id, records.unique_phone()), maximum, strict)
 
     check()
+
+
+def expect_feature_limit(response, maximum: int, strict: bool) -> None:
+    """403 FEATURE_LIMIT_EXCEEDED with the documented details ``current`` and ``maximum`` both at the limit:
+    strictly as D4's ``details`` with exactly the keys ``feature``, ``current`` and ``maximum`` (the value of
+    ``feature`` is free: D4 names the keys only), else wherever the answer holds them."""
+    details = refused(response, 403, "FEATURE_LIMIT_EXCEEDED", strict)
+    if strict:
+        assert set(details) == {"feature", "current", "maximum"}, details
+        assert isinstance(details["feature"], str) and details["feature"], details
+        assert (details["current"], details["maximum"]) == (maximum, maximum), details
+        return
+    for key in ("current", "maximum"):
+        found = values_under(response, key)
+        assert found and all(value == maximum for value in found), f"{key} {found}: {describe(response)}"
 
 
 @pytest.mark.sends
@@ -747,14 +774,188 @@ def test_templates_feature_off_refuses_template_sends(needs_control, op_id, stri
 def test_unconfigured_whatsapp_refuses_sends(needs_control, op_id, strict):
     """An account whose WhatsApp is not configured cannot send: 422 WHATSAPP_NOT_CONFIGURED.
 
-    Provenance per operation from the spec (documented on Send Text and Send OTP); the setting is made through
-    the control API (D14).
+    Provenance per operation from the spec (documented on Send Text and Send OTP); the setting is D14's
+    ``settings.whatsapp_configured``, which every control API target honours.
     """
     unconfigured = control_sender(needs_control, settings={"whatsapp_configured": False})
 
     @given(phone=st.builds(records.unique_phone))
     def check(phone):
         refused(unconfigured.send(op_id, phone), 422, "WHATSAPP_NOT_CONFIGURED", strict)
+
+    check()
+
+
+CONTACT_LIMIT_ON_CREATE = tiered("createContact", error_entry("createContact", 403, "FEATURE_LIMIT_EXCEEDED"))
+# The sends whose auto-creation of a contact is documented: their contact-limit refusal is.
+AUTO_CREATING = senders_with(403, "FEATURE_LIMIT_EXCEEDED", when="contact limit")
+
+
+def tenant_at_contact_limit(control: Control, room: int) -> tuple[TenantHandle, Api, int]:
+    """A fresh tenant (D14 ``limits.contacts``) allowed ``room`` contacts beyond those it starts with, filled up
+    to its limit through Create Contact; returns it, its Api and the limit. The starting contacts are counted on
+    a tenant made just before (a new tenant's records are free, D19)."""
+    _, probe = control_tenant(control)
+    maximum = len(probe.list_all("/contacts")) + room
+    handle, api = control_tenant(control, limits={"contacts": maximum})
+    for _ in range(room):
+        records.contact(api, handle)
+    if len(api.list_all("/contacts")) != maximum:
+        pytest.skip("new tenants start with different contacts, so the limit cannot be reached exactly")
+    return handle, api, maximum
+
+
+@pytest.mark.parametrize(("op_id", "strict"), CONTACT_LIMIT_ON_CREATE)
+def test_contacts_limit_refuses_create_contact(needs_control, op_id, strict):
+    """With the plan's contacts used up, Create Contact is a 403 FEATURE_LIMIT_EXCEEDED with ``current`` and
+    ``maximum`` at the limit (strictly D4's details); up to the limit contacts are created.
+
+    Documented (Create Contact: the tenant's contacts limit, details feature, current, maximum); the plan's
+    limit is set through the control API (D14 ``limits``).
+    """
+
+    @given(room=st.integers(0, 2))
+    def check(room):
+        handle, api, maximum = tenant_at_contact_limit(needs_control, room)
+        expect_feature_limit(
+            api.post("/contacts", json=records.valid_body(api, handle, op_id)), maximum, strict
+        )
+
+    check()
+
+
+@pytest.mark.sends
+@pytest.mark.parametrize(("op_id", "strict"), AUTO_CREATING)
+def test_contacts_limit_refuses_auto_creation(needs_control, op_id, strict):
+    """With the plan's contacts used up, a send to a phone no contact has (which would auto-create one) is a 403
+    FEATURE_LIMIT_EXCEEDED with ``current`` and ``maximum`` at the limit (strictly D4's details).
+
+    Provenance per operation from the spec (documented on Send Text, Send Interactive, Send OTP and, on RASL,
+    Send Template: auto-creation counts against the contact limit); the limit is set through D14's ``limits``.
+    """
+
+    @given(room=st.integers(0, 1))
+    def check(room):
+        _, api, maximum = tenant_at_contact_limit(needs_control, room)
+        expect_feature_limit(Sender(api).send(op_id, records.unique_phone()), maximum, strict)
+
+    check()
+
+
+@pytest.mark.sends
+@pytest.mark.parametrize(("op_id", "strict"), [p for p in AUTO_CREATING if not p.values[-1]])
+def test_sends_create_the_contact_they_name(api, sender, op_id, strict):
+    """A send to a phone no contact has creates a contact with that phone, whose id the answer gives as
+    ``contact_id``; List Contacts (searched by the phone) lists it. The phone is digits only, so as stored (as
+    sent or cleaned, D9) it is the same.
+
+    Documented (Send Text, Send OTP and Send Template on RASL: auto-creation, ``contact_id`` existing or just
+    auto-created; List Contacts: search over phone). The cases are those whose contact-limit refusal on
+    auto-creation the spec marks documented.
+    """
+
+    @given(phone=st.builds(records.unique_phone))
+    def check(phone):
+        response = sender.send(op_id, phone)
+        assert response.status_code == 200, describe(response)
+        contact_id = response.json()["data"]["contact_id"]
+        found = [c for c in api.list_all("/contacts", {"search": phone}) if c["id"] == contact_id]
+        assert found and found[0]["phone"] == phone, f"contact {contact_id} not listed with {phone}: {found}"
+
+    check()
+
+
+def unique_email() -> str:
+    """An e-mail address no other contact has (e-mails are unique per tenant)."""
+    return f"merge-{secrets.token_hex(4)}@example.com"
+
+
+TEXT = SPEC.operation("sendTextMessage")
+MERGE_FIELDS: list[str] = TEXT.ext("merge-fields")
+NAMES = ("Ada", "Grace", "Émilie", "Zoë")
+MERGE_SOURCES = dict(zip(MERGE_FIELDS, ("firstname", "lastname", "email", "phone"), strict=True))
+
+
+@contract.rests_on(TEXT.tier)
+@pytest.mark.sends
+@pytest.mark.operation("sendTextMessage", "createContact")
+def test_send_text_expands_merge_fields(api, tenant, sender):
+    """Merge fields in Send Text's ``message`` are replaced with the contact's data: the answer's ``message``
+    is the text after expansion. The contact is made with Create Contact, its phone digits only (so the phone as
+    stored, D9, is the one sent).
+
+    Documented (Send Text Message: merge fields @{contact_first_name}, @{contact_last_name}, @{contact_email},
+    @{contact_phone}; response ``message``: text actually sent, after merge-field expansion).
+    """
+
+    @given(
+        fields=st.lists(st.sampled_from(MERGE_FIELDS), min_size=1, max_size=4), name=st.sampled_from(NAMES)
+    )
+    def check(fields, name):
+        values = {"firstname": name, "lastname": "Lovelace", "email": unique_email()}
+        contact = records.contact(api, tenant, **values)
+        values["phone"] = contact["phone"]
+        text = "Hi " + " / ".join(fields)
+        expanded = "Hi " + " / ".join(values[MERGE_SOURCES[f]] for f in fields)
+        response = sender.send("sendTextMessage", contact["phone"], message=text)
+        assert response.status_code == 200, describe(response)
+        assert response.json()["data"]["message"] == expanded, describe(response)
+
+    check()
+
+
+@contract.rests_on(SPEC.operation("sendTemplateMessage").tier)
+@pytest.mark.sends
+@pytest.mark.operation("sendTemplateMessage", "listMessages")
+def test_send_template_expands_merge_fields(api, tenant, sender):
+    """A merge field sent in ``field_1`` is replaced before sending: the message List Messages shows for the
+    send does not hold the raw merge field. (What a template message's content holds is not documented, so only
+    the absence of the raw field is checked.)
+
+    Documented (Send Template Message: field_1..field_10 support merge fields; List Messages: content).
+    """
+    candidates = [t for t in sender.templates if sendable(t) and t["body_params_count"] > 0]
+    if not candidates:
+        pytest.skip("the tenant lists no APPROVED template with body parameters outside AUTHENTICATION")
+    template = min(candidates, key=lambda t: (t["template_name"], t["language"]))
+
+    @given(field=st.sampled_from(MERGE_FIELDS))
+    def check(field):
+        contact = records.contact(api, tenant, email=unique_email())
+        fields = {**template_fields(template), "field_1": field}
+        fields.update(template_name=template["template_name"], language=template["language"])
+        response = sender.send("sendTemplateMessage", contact["phone"], **fields)
+        assert response.status_code == 200, describe(response)
+        (item,) = history(api, [response.json()["data"]])
+        assert field not in str(item.get("message") or ""), item
+
+    check()
+
+
+@contract.rests_on(SPEC.operation("sendTemplateMessage").tier)
+@pytest.mark.sends
+@pytest.mark.operation("sendTemplateMessage")
+def test_send_template_needs_an_approved_template(sender):
+    """Send Template refuses a template name that no APPROVED template of the tenant has (unknown, or only
+    PENDING or REJECTED): some 4xx answer. Which status and code is not documented (the spec's 404
+    RESOURCE_NOT_FOUND is the mock's choice), so only the refusal is checked.
+
+    Documented (Send Template Message: template_name "Must exist as APPROVED template").
+    """
+    unknown = refused_templates(sender, "unknown")
+    approved = {t["template_name"] for t in sender.templates if t["status"] == "APPROVED"}
+    others = [t for t in sender.templates if t["status"] != "APPROVED" and t["template_name"] not in approved]
+    pool = unknown | st.sampled_from(others) if others else unknown
+
+    @given(template=pool)
+    def check(template):
+        fields = {
+            "template_name": template["template_name"],
+            "language": template["language"],
+            "field_1": "x",
+        }
+        response = sender.send("sendTemplateMessage", records.unique_phone(), **fields)
+        assert 400 <= response.status_code < 500, describe(response)
 
     check()
 

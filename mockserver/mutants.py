@@ -20,7 +20,7 @@ from mockserver import listing
 from mockserver.context import Context, Reply
 from mockserver.core import MockCore
 from mockserver.errors import ApiError
-from mockserver.handlers import auth
+from mockserver.handlers import auth, messages
 from mockserver.http import CoreResponse
 from mockserver.steps import Exchange, Step, check_unique
 
@@ -179,13 +179,19 @@ def _otp_phone_not_cleaned(core: MockCore) -> None:
         wrap_handler(core, operation_id, by_spelling)
 
 
-@mutant("otp_no_verify_limit", "OTP", "verify has no per-phone rate limit")
-def _otp_no_verify_limit(core: MockCore) -> None:
-    def verify(original, ctx):
+def without_limiter(core: MockCore, operation_id: str) -> None:
+    """``operation_id``'s OTP limiter forgets every call before this one, so it never refuses."""
+
+    def forget(original, ctx):
         ctx.tenant.limiters.pop(auth.limiter_key(ctx), None)
         return original(ctx)
 
-    wrap_handler(core, "verifyOtp", verify)
+    wrap_handler(core, operation_id, forget)
+
+
+@mutant("otp_no_verify_limit", "OTP", "verify has no per-phone rate limit")
+def _otp_no_verify_limit(core: MockCore) -> None:
+    without_limiter(core, "verifyOtp")
 
 
 @mutant("otp_six_attempts", "OTP", "six wrong codes are allowed instead of five")
@@ -197,6 +203,191 @@ def _otp_six_attempts(core: MockCore) -> None:
 
     wrap_handler(core, "sendOtp", send)
     wrap_handler(core, "resendOtp", send)
+
+
+@mutant(
+    "otp_default_expiry_five",
+    "OTP",
+    "an OTP sent without expiry_minutes lives 5 minutes, not the documented 10",
+)
+def _otp_default_expiry_five(core: MockCore) -> None:
+    def send(original, ctx):
+        ctx.body.setdefault("expiry_minutes", 5)
+        return original(ctx)
+
+    wrap_handler(core, "sendOtp", send)
+    wrap_handler(core, "resendOtp", send)
+
+
+@mutant("otp_purpose_ignored", "OTP", "verify accepts the code of the phone's OTP for another purpose")
+def _otp_purpose_ignored(core: MockCore) -> None:
+    def verify(original, ctx):
+        phone, purpose = auth.otp_key(ctx)
+        others = [p for (number, p) in ctx.tenant.otps if number == phone and p != purpose]
+        if (phone, purpose) not in ctx.tenant.otps and others:
+            ctx.body["purpose"] = others[0]
+        return original(ctx)
+
+    wrap_handler(core, "verifyOtp", verify)
+
+
+@mutant(
+    "otp_status_none_generic_message", "OTP", "Check OTP Status without an OTP says 'OTP status retrieved'"
+)
+def _otp_status_none_generic_message(core: MockCore) -> None:
+    def status(original, ctx):
+        reply = original(ctx)
+        return dataclasses.replace(reply, message=ctx.op.success_message) if reply.message else reply
+
+    wrap_handler(core, "checkOtpStatus", status)
+
+
+@mutant("otp_no_resend_limit", "OTP", "resend has no per-phone rate limit")
+def _otp_no_resend_limit(core: MockCore) -> None:
+    without_limiter(core, "resendOtp")
+
+
+@mutant("otp_verify_limit_not_cleared", "OTP", "a successful verify leaves the verify limiter's count")
+def _otp_verify_limit_not_cleared(core: MockCore) -> None:
+    def verify(original, ctx):
+        key = auth.limiter_key(ctx)
+        counted = ctx.tenant.limiters.get(key)  # the calls before this one; it adds itself to the same window
+        reply = original(ctx)
+        if counted is not None:
+            ctx.tenant.limiters[key] = counted
+        return reply
+
+    wrap_handler(core, "verifyOtp", verify)
+
+
+@mutant("otp_expiry_ignored", "OTP", "an expired OTP still verifies")
+def _otp_expiry_ignored(core: MockCore) -> None:
+    def verify(original, ctx):
+        otp = ctx.tenant.otps.get(auth.otp_key(ctx))
+        if otp is not None and ctx.now >= otp.expires_at:
+            otp.expires_at = ctx.now + 60
+        return original(ctx)
+
+    wrap_handler(core, "verifyOtp", verify)
+
+
+@mutant("otp_attempts_survive_send", "OTP", "a new OTP keeps the failed attempts of the one it replaces")
+def _otp_attempts_survive_send(core: MockCore) -> None:
+    def send(original, ctx):
+        before = ctx.tenant.otps.get(auth.otp_key(ctx))
+        reply = original(ctx)
+        if before is not None:
+            ctx.tenant.otps[auth.otp_key(ctx)].attempts = before.attempts
+        return reply
+
+    wrap_handler(core, "sendOtp", send)
+    wrap_handler(core, "resendOtp", send)
+
+
+@mutant("otp_resend_short_code", "OTP", "resend generates a 4-digit code instead of 6")
+def _otp_resend_short_code(core: MockCore) -> None:
+    def resend(original, ctx):
+        reply = original(ctx)
+        otp = ctx.tenant.otps[auth.otp_key(ctx)]
+        otp.code = otp.code[:4]
+        return reply
+
+    wrap_handler(core, "resendOtp", resend)
+
+
+# --- messages and plan limits ----------------------------------------------------------------------------
+
+# Every operation that sends a WhatsApp message (and so may auto-create its contact).
+SENDS = tuple(op_id for op_id in (*messages.HANDLERS, *auth.HANDLERS) if op_id.startswith(("send", "resend")))
+
+
+def without_contact_limit(original, ctx):
+    """Runs ``original`` as if the tenant's plan had no contact limit."""
+    limits = ctx.tenant.limits
+    saved = limits.get("contacts")
+    limits["contacts"] = -1
+    try:
+        return original(ctx)
+    finally:
+        if saved is None:
+            limits.pop("contacts", None)
+        else:
+            limits["contacts"] = saved
+
+
+@mutant("contact_limit_ignored", "messages", "Create Contact ignores the plan's contacts limit")
+def _contact_limit_ignored(core: MockCore) -> None:
+    wrap_handler(core, "createContact", without_contact_limit)
+
+
+@mutant(
+    "auto_created_contacts_uncounted", "messages", "contacts the sends auto-create ignore the contacts limit"
+)
+def _auto_created_contacts_uncounted(core: MockCore) -> None:
+    for operation_id in SENDS:
+        wrap_handler(core, operation_id, without_contact_limit)
+
+
+@mutant(
+    "auto_created_contact_dropped", "messages", "a send answers the contact_id of a contact it never stores"
+)
+def _auto_created_contact_dropped(core: MockCore) -> None:
+    def send(original, ctx):
+        known = {contact["id"] for contact in ctx.tenant.table("contacts").values()}
+        reply = original(ctx)
+        if reply.data["contact_id"] not in known:
+            ctx.tenant.remove("contacts", reply.data["contact_id"])
+        return reply
+
+    for operation_id in SENDS:
+        wrap_handler(core, operation_id, send)
+
+
+@mutant("text_answer_unmerged", "messages", "Send Text answers the message as sent, merge fields unexpanded")
+def _text_answer_unmerged(core: MockCore) -> None:
+    def send(original, ctx):
+        reply = original(ctx)
+        return dataclasses.replace(reply, data={**reply.data, "message": ctx.body["message"]})
+
+    wrap_handler(core, "sendTextMessage", send)
+
+
+@mutant(
+    "template_fields_unmerged",
+    "messages",
+    "Send Template stores its field_N values with merge fields unexpanded",
+)
+def _template_fields_unmerged(core: MockCore) -> None:
+    def send(original, ctx):
+        reply = original(ctx)
+        stored = ctx.tenant.find("messages", message_id=reply.data["message_id"])
+        if stored is not None:
+            stored["message"] = " ".join(
+                str(v) for k, v in sorted(ctx.body.items()) if k.startswith("field_")
+            )
+        return reply
+
+    wrap_handler(core, "sendTemplateMessage", send)
+
+
+@mutant("template_status_ignored", "messages", "Send Template sends PENDING and REJECTED templates too")
+def _template_status_ignored(core: MockCore) -> None:
+    def send(original, ctx):
+        named = [
+            t
+            for t in ctx.tenant.table("templates").values()
+            if t["template_name"] == ctx.body.get("template_name")
+        ]
+        statuses = [(t, t["status"]) for t in named]
+        for template in named:
+            template["status"] = "APPROVED"
+        try:
+            return original(ctx)
+        finally:
+            for template, status in statuses:
+                template["status"] = status
+
+    wrap_handler(core, "sendTemplateMessage", send)
 
 
 # --- validation ---------------------------------------------------------------------------------------
