@@ -1009,3 +1009,134 @@ def test_deleting_a_group_leaves_its_contacts(api: Api, tenant: TenantHandle) ->
             assert sorted(ok(api.get(f"/contacts/{contact_id}"))["group_id"]) == [kept], contact_id
 
     check()
+
+
+# --- documented facts the TenantModel also checks, each on its own (no control API needed) -------------------------
+
+
+def highest_listed_id(api: Api, collection: str) -> int:
+    """The highest id the tenant's list of ``collection`` shows: one past it is no record of this tenant."""
+    listing = next(
+        op
+        for op in contract.spec().operations.values()
+        if op.collection == collection and op.method == "GET" and op.record is None
+    )
+    return max((int(item["id"]) for item in api.list_all(listing.path)), default=0)
+
+
+@pytest.mark.documented
+@pytest.mark.operation("createContact", "updateContact")
+@pytest.mark.parametrize("collection", tuple(REFERENCE_FIELD))
+def test_unknown_source_or_status_gets_the_documented_message(
+    api: Api, refs: tuple[int, int], collection: str
+) -> None:
+    """Create and Update Contact (documented): a ``source_id``/``status_id`` the tenant does not have (one past the
+    highest its list shows) is a 422 with "The selected source/status does not exist or does not belong to your
+    account" under that field ("must exist in tenant sources/statuses")."""
+    field = REFERENCE_FIELD[collection]
+    unknown = highest_listed_id(api, collection) + 1
+    body = {**records.contact_body(*refs), field: unknown}
+    expect_message_under(api.post("/contacts", json=body), field, message("createContact", field, "exists"))
+    contact = new_contact(api, refs)
+    expect_message_under(
+        api.patch(f"/contacts/{contact['id']}", json={field: unknown}),
+        field,
+        message("updateContact", field, "exists"),
+    )
+
+
+def in_use_cases() -> list:
+    """The collections whose delete the docs refuse while a contact still uses the record (``x-in-use``)."""
+    spec = contract.spec()
+    return [
+        pytest.param(
+            collection,
+            id=collection,
+            marks=[pytest.mark.documented, pytest.mark.operation(op.operation_id, "getContact")],
+        )
+        for collection in REFERENCE_FIELD
+        if (op := spec.collection_operation(collection, "DELETE")).ext("in-use")
+    ]
+
+
+def relation_of(field: str) -> str:
+    """The ``include`` relation of Get Contact that embeds the record a contact's ``field`` names."""
+    includes = contract.spec().operation("getContact").ext("includes") or ()
+    return next(name for name in includes if f"{name}_id" == field)
+
+
+@pytest.mark.parametrize("collection", in_use_cases())
+def test_source_or_status_in_use_is_not_deleted(api: Api, refs: tuple[int, int], collection: str) -> None:
+    """Delete Source / Delete Status (documented: "refused if the source/status is still assigned to any contact"):
+    the delete is refused, a client error (its status, code and message are D13's, checked at level all), and the
+    contact still shows the record through Get Contact's ``include`` (documented)."""
+    field = contract.spec().collection_operation(collection, "DELETE").ext("in-use")["referenced_by"]["field"]
+    record = records.source(api) if collection == "sources" else records.status(api)
+    contact = new_contact(api, refs, **{field: record["id"]})
+    refusal = api.delete(f"/{collection}/{record['id']}")
+    assert 400 <= refusal.status_code < 500, (
+        f"deleting a {collection[:-1]} in use was not refused: {refusal.text}"
+    )
+    relation = relation_of(field)
+    shown = succeeded(api.get(f"/contacts/{contact['id']}", params={"include": relation}))
+    assert shown[field] == record["id"], shown
+    assert (shown.get(relation) or {}).get("id") == record["id"], f"the {relation} is gone: {shown}"
+
+
+def batch_part(response, key: str) -> Any:
+    """A documented part of Batch Create's answer (``summary``, ``created``, ``skipped``, ``errors``): the docs list
+    them without saying whether ``data`` wraps them (D5's ``data`` or at the top, as the docs' table reads)."""
+    assert 200 <= response.status_code < 300, f"batch create: {response.status_code} {response.text}"
+    body = response.json()
+    data = body.get("data")
+    return data[key] if isinstance(data, dict) and key in data else body[key]
+
+
+def same_phone(a: str, b: str) -> bool:
+    return phone_digits(a) == phone_digits(b)
+
+
+@pytest.mark.documented
+@pytest.mark.operation("batchCreateContacts")
+def test_batch_skips_duplicates_when_asked(api: Api, refs: tuple[int, int]) -> None:
+    """Batch Create Contacts (documented): with ``options.skip_duplicates: true`` an item whose phone a contact of
+    the tenant already has is skipped, not failed; ``summary`` counts total, created, skipped and failed, and the
+    ``skipped`` entry carries ``index`` (of the item, counted from 0 or 1: not fixed), ``reason`` and ``data``."""
+    owner = new_contact(api, refs)
+    items = [records.contact_body(*refs), {**records.contact_body(*refs), "phone": owner["phone"]}]
+    items.append(records.contact_body(*refs))
+    response = api.post("/contacts/batch", json={"contacts": items, "options": {"skip_duplicates": True}})
+    same(batch_part(response, "summary"), {"total": 3, "created": 2, "skipped": 1, "failed": 0})
+    (entry,) = batch_part(response, "skipped")
+    assert {"index", "reason", "data"} <= set(entry) and entry["index"] in (1, 2), entry
+    made = batch_part(response, "created")
+    assert sorted(phone_digits(c["phone"]) for c in made) == sorted(
+        phone_digits(items[i]["phone"]) for i in (0, 2)
+    ), made
+
+
+@pytest.mark.documented
+@pytest.mark.operation("batchCreateContacts")
+def test_batch_continues_after_a_failed_item_by_default(api: Api, refs: tuple[int, int]) -> None:
+    """Batch Create Contacts (documented defaults: ``continue_on_error`` true, ``skip_duplicates`` false): without
+    options, an item whose phone is taken fails (it is not skipped) and the items after it are still created."""
+    owner = new_contact(api, refs)
+    items = [{**records.contact_body(*refs), "phone": owner["phone"]}, records.contact_body(*refs)]
+    response = api.post("/contacts/batch", json={"contacts": items})
+    same(batch_part(response, "summary"), {"total": 2, "created": 1, "skipped": 0, "failed": 1})
+    assert len(batch_part(response, "errors")) == 1, response.text
+    (made,) = batch_part(response, "created")
+    assert same_phone(made["phone"], items[1]["phone"]), made
+
+
+@pytest.mark.documented
+@pytest.mark.operation("createContact", "updateContact")
+def test_contact_answers_carry_their_groups(api: Api, refs: tuple[int, int]) -> None:
+    """Create and Update Contact answer with the contact's groups auto-loaded (documented), without ``include``:
+    each ``{id, name, ...}`` of the groups in ``group_id``, also after an update that did not send ``groups``."""
+    group = records.group(api)
+    created = new_contact(api, refs, groups=[group["id"]])
+    updated = succeeded(api.patch(f"/contacts/{created['id']}", json={"firstname": "Grace"}))
+    for answer in (created, updated):
+        assert_groups_loaded(answer)
+        assert [(g["id"], g["name"]) for g in answer["groups"]] == [(group["id"], group["name"])], answer

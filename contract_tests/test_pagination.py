@@ -27,6 +27,7 @@ import math
 import secrets
 import string
 import unicodedata
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +40,7 @@ from contract_tests.contract import Tier
 from contract_tests.operations import fill, record_read
 from contract_tests.reader import ContractOperation as Operation
 from contract_tests.reader import merge_all_of
-from contract_tests.target import Api, Control, TenantHandle
+from contract_tests.target import Api, Control, TenantHandle, list_items
 
 LIST_OPS: list[Operation] = [op for op in contract.spec().operations.values() if op.sort_fields]
 PAGE_META = ("current_page", "per_page", "total", "last_page", "from", "to")
@@ -692,3 +693,270 @@ def values_of(value: Any) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+# --- documented query features, one targeted example each (no D3 meta, no control API) -------------------------
+
+SPEC = contract.spec()
+DOCUMENTED_PER_PAGE, DOCUMENTED_PAGE = (
+    15,
+    1,
+)  # List Contacts, List Groups, List Messages, List Templates: defaults
+# The filter operators of List Contacts, each with the field of its verbatim example and its alias where the docs
+# give one (``filter[created_at][gte]=2025-01-01``, alias ``>=``); the spec's ``x-filters`` lists which operators
+# each field takes, but not which pairs the docs show (D19: others are free).
+CONTACT_OPERATOR_EXAMPLES = (
+    ("created_at", "gte", ">="),
+    ("created_at", "lte", "<="),
+    ("created_at", "gt", ">"),
+    ("created_at", "lt", "<"),
+    ("status_id", "ne", "!="),
+    ("type", "like", None),
+    ("status_id", "in", None),
+    ("status_id", "not_in", None),
+    ("created_at", "between", None),
+    ("assigned_id", "null", None),
+)
+# List Messages' documented operators, with the fields of their verbatim examples.
+MESSAGE_OPERATOR_EXAMPLES = (("status", "ne"), ("type", "in"), ("type", "not_in"))
+# The lists whose pages document ``fields`` (List Contacts' row was not captured: its ``fields`` is the mock's).
+FIELD_SELECTING = ("listMessages", "listTemplates")
+MESSAGE_TYPES = (
+    "text",
+    "template",
+    "image",
+    "video",
+    "document",
+    "audio",
+    "interactive",
+)  # List Messages, e.g.
+MESSAGE_STATUSES: list[str] = list(
+    SPEC.operation("listMessages").query_schemas["filter[status]"]["enum"]
+)  # documented values
+
+
+def listed_by_operators(op: Operation, field: str, operator: str) -> None:
+    filters = op.ext("filters") or {}
+    # YAML reads an unquoted ``null`` in a flow list as None: the spec's ``[..., null]`` means the operator.
+    taken = ["null" if name is None else name for name in filters.get(field, {}).get("operators", ())]
+    assert operator in taken, (
+        f"{op.operation_id}: the docs show filter[{field}][{operator}], the spec's x-filters do not take it"
+    )
+
+
+for _field, _operator, _alias in CONTACT_OPERATOR_EXAMPLES:
+    listed_by_operators(SPEC.operation("listContacts"), _field, _operator)
+for _field, _operator in MESSAGE_OPERATOR_EXAMPLES:
+    listed_by_operators(SPEC.operation("listMessages"), _field, _operator)
+
+
+def documented_marks(*operation_ids: str, sends: bool = False) -> list:
+    return [pytest.mark.documented, pytest.mark.operation(*operation_ids)] + (
+        [pytest.mark.sends] if sends else []
+    )
+
+
+def found_ids(api: Api, path: str, params: dict[str, Any]) -> set:
+    """The ids a list shows for ``params``, page by page with ``page``/``per_page`` alone."""
+    return set(ids_of(api.list_all(path, params)))
+
+
+def page_items(api: Api, op: Operation, params: dict[str, Any]) -> list[dict]:
+    """One page's items wherever the answer holds them (D3's ``data`` is not documented)."""
+    response = api.get(op.path, params=params)
+    assert response.status_code == 200, f"{op.path} {params}: {response.status_code} {response.text}"
+    return list_items(response.json())
+
+
+# Made once per token: against a live server every request counts (60 a minute). Each check narrows its list to
+# these records with a search term only they hold, so other records of a shared tenant never interfere.
+_OPERATOR_CONTACTS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def operator_contacts(api: Api, tenant: TenantHandle) -> dict[str, Any]:
+    """Two contacts that differ in every documented filter field but the creation day: ``a`` a lead with the
+    tenant's status and an assigned user, ``b`` a customer with a new status and none; ``term`` finds only them."""
+    key = (api.target.base_url, api.token)
+    if key not in _OPERATOR_CONTACTS:
+        term = f"Op{secrets.token_hex(5)}"
+        other_status = records.status(api)["id"]
+        a = records.contact(api, tenant, firstname=term, type="lead", assigned_id=7)
+        b = records.contact(api, tenant, firstname=term, type="customer", status_id=other_status)
+        _OPERATOR_CONTACTS[key] = {"term": term, "a": a, "b": b}
+    return _OPERATOR_CONTACTS[key]
+
+
+def day(timestamp: str, shift: int) -> str:
+    """The date ``shift`` days from a timestamp's own date: two days clear any server time zone."""
+    return (date.fromisoformat(timestamp[:10]) + timedelta(days=shift)).isoformat()
+
+
+def operator_expectations(operator: str, pair: dict[str, Any]) -> list[tuple[str, set]]:
+    """Values of the operator's documented example field, each with the contacts of ``pair`` it must list."""
+    a, b = pair["a"], pair["b"]
+    both, neither, only_a, only_b = {a["id"], b["id"]}, set(), {a["id"]}, {b["id"]}
+    created = a["created_at"]
+    before, after, later = day(created, -2), day(created, 2), day(created, 4)
+    other = a["status_id"] + b["status_id"]  # no status of either contact
+    return {
+        "gte": [(before, both), (after, neither)],
+        "gt": [(before, both), (after, neither)],
+        "lte": [(after, both), (before, neither)],
+        "lt": [(after, both), (before, neither)],
+        "between": [(f"{before},{after}", both), (f"{after},{later}", neither)],
+        "ne": [(str(a["status_id"]), only_b)],
+        "like": [("lea", only_a)],
+        "in": [(f"{a['status_id']},{other}", only_a)],
+        "not_in": [(f"{a['status_id']},{other}", only_b)],
+        "null": [("true", only_b), ("false", only_a)],
+    }[operator]
+
+
+def contact_operator_cases() -> list:
+    return [
+        pytest.param(field, operator, form, id=f"{field}[{form}]", marks=documented_marks("listContacts"))
+        for field, operator, alias in CONTACT_OPERATOR_EXAMPLES
+        for form in (operator, alias)
+        if form
+    ]
+
+
+@pytest.mark.parametrize(("field", "operator", "form"), contact_operator_cases())
+def test_contact_filter_operators_select_as_documented(api, tenant, field, operator, form):
+    """List Contacts (documented): ``filter[field][operator]=value`` with each documented operator, on the field of
+    its example, and with each alias (``>=``, ``<=``, ``>``, ``<``, ``!=``): a date bound two days either side of
+    the creation day, a status (``ne``, ``in``, ``not_in``), a partial type (``like``), a missing assignee
+    (``null``). The list (narrowed by ``search`` to two contacts made for it) holds exactly the matching ones."""
+    pair = operator_contacts(api, tenant)
+    for value, expected in operator_expectations(operator, pair):
+        params = {"search": pair["term"], f"filter[{field}][{form}]": value}
+        found = found_ids(api, "/contacts", params)
+        assert found == expected, f"{params}: listed {sorted(found)}, expected {sorted(expected)}"
+
+
+_SENT_NOTES: dict[tuple[str, str], str] = {}
+
+
+def sent_note(api: Api) -> dict:
+    """A text message of this token's tenant, found through List Messages by a term only it holds (sent once)."""
+    key = (api.target.base_url, api.token)
+    if key not in _SENT_NOTES:
+        term = f"Note{secrets.token_hex(5)}"
+        response = api.post("/messages/text", json={"phone": records.unique_phone(), "message": term})
+        assert response.status_code == 200, response.text
+        _SENT_NOTES[key] = term
+    term = _SENT_NOTES[key]
+    (message,) = api.list_all("/messages", {"search": term})
+    return {**message, "term": term}
+
+
+@pytest.mark.parametrize(
+    ("field", "operator"),
+    [
+        pytest.param(f, o, id=f"{f}[{o}]", marks=documented_marks("listMessages", sends=True))
+        for f, o in MESSAGE_OPERATOR_EXAMPLES
+    ],
+)
+def test_message_filter_operators_select_as_documented(api, field, operator):
+    """List Messages (documented ``ne``, ``in``, ``not_in``, on the fields of their examples): a message the
+    search finds is listed exactly when its field's value is not the one given, is in the list, is not in it."""
+    message = sent_note(api)
+    own = message[field]
+    if own is None:
+        pytest.skip(f"the message's {field} is null: a comparison with null selects nothing either way")
+    values = MESSAGE_STATUSES if field == "status" else list(MESSAGE_TYPES)
+    others = [v for v in values if v != own][:2]
+    cases = {
+        "ne": [(own, False), (others[0], True)],
+        "in": [(f"{own},{others[0]}", True), (",".join(others), False)],
+        "not_in": [(own, False), (others[0], True)],
+    }[operator]
+    for value, listed in cases:
+        params = {"search": message["term"], f"filter[{field}][{operator}]": value}
+        assert (message["id"] in found_ids(api, "/messages", params)) == listed, (params, message)
+
+
+def include_cases() -> list:
+    return [
+        pytest.param(op, id=op.operation_id, marks=marks(op, tier, makes_records=False))
+        for op in (SPEC.operation("getContact"), SPEC.operation("listContacts"))
+        if (tier := list_tier(op, "includes")) != "mock"
+    ]
+
+
+@pytest.mark.parametrize("op", include_cases())
+def test_include_embeds_groups_source_and_status(api, tenant, op):
+    """Get Contact and List Contacts with ``include=groups,source,status`` (documented): the contact carries
+    ``groups`` (each ``{id, name, ...}`` of its groups), ``source`` and ``status`` (each ``{id, name, ...}``) of the
+    ids it holds."""
+    group = records.group(api)
+    term = f"Inc{secrets.token_hex(5)}"
+    contact = records.contact(api, tenant, firstname=term, groups=[group["id"]])
+    relations = ",".join(op.ext("includes"))
+    if op.record is not None:
+        response = api.get(fill(op.path, str(contact["id"])), params={"include": relations})
+        assert response.status_code == 200, response.text
+        shown = response.json()["data"]
+    else:
+        (shown,) = api.list_all(op.path, {"search": term, "include": relations})
+    assert [(g["id"], g["name"]) for g in shown["groups"]] == [(group["id"], group["name"])], shown
+    assert shown["source"]["id"] == contact["source_id"] and shown["source"].get("name"), shown
+    assert shown["status"]["id"] == contact["status_id"] and shown["status"].get("name"), shown
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        pytest.param(
+            SPEC.operation(op_id),
+            id=op_id,
+            marks=documented_marks(op_id, sends=SPEC.operation(op_id).collection in SPEC.made_by_sending),
+        )
+        for op_id in FIELD_SELECTING
+    ],
+)
+def test_fields_selects_the_fields_returned(api, op):
+    """List Messages and List Templates (documented ``fields``, "comma-separated list of fields to return"): asked
+    for two of the fields an item shows, every item shows exactly those two."""
+    if op.collection in SPEC.made_by_sending:
+        sent_note(api)
+    items = page_items(api, op, {"per_page": 5})
+    if not items:
+        pytest.skip(f"{op.path} lists nothing on this tenant")
+    # Fields the spec reads as the docs' or a decision's first (a server may allow selecting only its own columns).
+    known = sorted(set(items[0]) & set(field_tiers(data_schema(op))))
+    wanted = (known or sorted(items[0]))[:2]
+    selected = page_items(api, op, {"per_page": 5, "fields": ",".join(wanted)})
+    assert selected and all(sorted(item) == wanted for item in selected), (wanted, selected)
+
+
+def default_paging_cases() -> list:
+    return [
+        pytest.param(op, id=op.operation_id, marks=documented_marks(op.operation_id))
+        for op in LIST_OPS
+        if op.tier == "documented" and op.collection in records.MAKERS
+    ]
+
+
+def make_records(api: Api, tenant: TenantHandle, collection: str, count: int) -> None:
+    """``count`` new records; contacts in one Batch Create (one request, not ``count``)."""
+    if collection == "contacts" and count:
+        refs = records.references(api, tenant)
+        body = {"contacts": [records.contact_body(*refs) for _ in range(count)]}
+        response = api.post("/contacts/batch", json=body)
+        assert 200 <= response.status_code < 300, response.text
+        return
+    for _ in range(count):
+        records.MAKERS[collection](api, tenant)
+
+
+@pytest.mark.parametrize("op", default_paging_cases())
+def test_paging_defaults_to_page_one_of_fifteen(api, tenant, op):
+    """The list pages' documented defaults, read without D3's ``meta``: with at least 16 records, a request with
+    no ``page`` and no ``per_page`` shows 15 items, those of ``page=1``."""
+    held = len(page_items(api, op, {"per_page": DOCUMENTED_PER_PAGE + 1}))
+    make_records(api, tenant, op.collection, max(0, DOCUMENTED_PER_PAGE + 1 - held))
+    default = ids_of(page_items(api, op, {}))
+    assert len(default) == DOCUMENTED_PER_PAGE, f"{op.path}: {len(default)} items by default"
+    first = ids_of(page_items(api, op, {"page": DOCUMENTED_PAGE}))
+    assert sorted(default) == sorted(first), (default, first)

@@ -20,6 +20,7 @@ a pattern) sit next to the far ones, and values at the bound must keep the rule.
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 from dataclasses import dataclass
@@ -482,3 +483,87 @@ def test_every_failing_field_is_reported_at_once(api, tenant, required):
                 assert field.messages["required"] in found.messages(name), found.field_names()
 
     check()
+
+
+# --- nested rules: elements of arrays of objects, reported under their dotted paths -------------------------------
+
+NESTED_OPERATION = "sendInteractiveMessage"
+# Paths into Send Interactive's body (``buttons[].id`` is ``buttons.0.id``), each with the kind of message that
+# carries it (D19: fields of the other kind may be ignored) and the rule broken there.
+NESTED_CASES = (
+    ("button", "buttons.0.id", "required"),
+    ("button", "buttons.0.title", "required"),
+    ("list", "sections.0.title", "required"),
+    ("list", "sections.0.rows", "required"),
+    ("list", "sections.0.rows.0.id", "required"),
+    ("list", "sections.0.rows.0.title", "required"),
+    ("list", "sections.0.rows.0.description", "maxLength"),
+)
+
+
+def nested_schema(path: str) -> tuple[dict, dict]:
+    """The schema at a dotted body path, and that of the object holding it (whose ``required`` lists it)."""
+    names = path.split(".")
+    schema = SPEC.operation(NESTED_OPERATION).body_fields[names[0]].schema
+    parent: dict = {}
+    for name in names[1:]:
+        if name.isdigit():
+            schema = schema["items"]
+        else:
+            parent, schema = schema, schema["properties"][name]
+    return schema, parent
+
+
+def nested_tier(path: str, rule: str) -> contract.Tier:
+    """The rule's tier (a required listed in its object's ``required`` is the docs' "Required: Yes"), the 422 entry's,
+    and D4's dotted path of a nested field."""
+    schema, parent = nested_schema(path)
+    rule_tier = contract.rule_tier(parent if rule == "required" else schema, rule)
+    return contract.weakest(
+        rule_tier, SPEC.operation(NESTED_OPERATION).error_tier(422, "VALIDATION_ERROR"), "decided"
+    )
+
+
+def nested_cases() -> list:
+    return [
+        pytest.param(
+            kind, path, rule, id=f"{path}.{rule}", marks=marks_for(NESTED_OPERATION, nested_tier(path, rule))
+        )
+        for kind, path, rule in NESTED_CASES
+    ]
+
+
+def with_nested(body: dict, path: str, value: Any = LEAVE_OUT) -> dict:
+    """A copy of ``body`` with the value at the dotted ``path`` left out or set."""
+    changed = copy.deepcopy(body)
+    *head, last = path.split(".")
+    node: Any = changed
+    for name in head:
+        node = node[int(name)] if name.isdigit() else node[name]
+    if value is LEAVE_OUT:
+        del node[last]
+    else:
+        node[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(("kind", "path", "rule"), nested_cases())
+def test_nested_rule_is_reported_under_its_dotted_path(api, tenant, kind, path, rule):
+    """Send Interactive's nested rules (documented: ``buttons[].id``/``title``, ``sections[].title``/``rows``,
+    ``rows[].id``/``title`` required, ``rows[].description`` at most 72): breaking one is a 422 whose messages sit
+    under the element's dotted path (D4, e.g. ``buttons.0.title``), the documented wording where the docs give one
+    (D15: else present); at the bound the description keeps its rule."""
+    schema, _ = nested_schema(path)
+    body = records.valid_body(api, tenant, NESTED_OPERATION, kind)
+    if rule == "maxLength":
+        at_bound = with_nested(body, path, "d" * schema["maxLength"])
+        response = api.post("/messages/interactive", json=at_bound)
+        assert not locate(response).messages(path), f"{path} at its bound: {response.text}"
+        broken = with_nested(body, path, "d" * (schema["maxLength"] + 1))
+    else:
+        broken = with_nested(body, path)
+    found = field_errors(api.post("/messages/interactive", json=broken))
+    messages = found.messages(path)
+    assert messages, f"no messages under {path}: {found.field_names()}"
+    if contract.message_documented(schema, rule):
+        assert schema["x-validation-messages"][rule] in messages, messages

@@ -84,6 +84,11 @@ def _predicate(name: str, operator: str, raw: str, kind: str) -> Callable[[dict]
     return lambda r: check(_record_value(r, name, kind))
 
 
+def operators_of(rule: dict) -> list[str]:
+    """A filter's operators; YAML reads the spec's unquoted ``null`` operator (``[..., null]``) as None."""
+    return ["null" if name is None else name for name in rule.get("operators", ["eq"])]
+
+
 def build_filters(
     op_filters: dict,
     raw_filters: list[tuple[str, str]],
@@ -104,7 +109,7 @@ def build_filters(
         rule = op_filters.get(name)
         if rule is None:
             message = messages["unknown_filter"].format(field=name)
-        elif operator not in rule.get("operators", ["eq"]):
+        elif operator not in operators_of(rule):
             message = messages["bad_operator"].format(field=name, operator=operator)
         else:
             message = None

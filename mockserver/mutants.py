@@ -416,6 +416,18 @@ def _validation_message_reworded(core: MockCore) -> None:
     rewrite_responses(core, change)
 
 
+@mutant("nested_errors_under_the_array", "validation", "a nested field's failure is reported under its array")
+def _nested_errors_under_the_array(core: MockCore) -> None:
+    def change(response: CoreResponse) -> None:
+        if error_code(response) == "VALIDATION_ERROR":
+            details: dict = {}
+            for key, messages in response.body["error"]["details"].items():
+                details.setdefault(key.split(".")[0], []).extend(messages)
+            response.body["error"]["details"] = details
+
+    rewrite_responses(core, change)
+
+
 @mutant("validation_status_400", "validation", "validation failures answer 400 instead of 422")
 def _validation_status_400(core: MockCore) -> None:
     def change(response: CoreResponse) -> None:
@@ -570,6 +582,30 @@ def _contact_phone_not_cleaned(core: MockCore) -> None:
     wrap_handler(core, "createContact", create)
 
 
+@mutant(
+    "contact_reference_unchecked", "CRUD", "a contact may name a source or status the tenant does not have"
+)
+def _contact_reference_unchecked(core: MockCore) -> None:
+    exists = core.reference_rules["exists"]
+
+    def only_others(ctx, check, outcome):
+        if check.collection not in ("sources", "statuses"):
+            exists(ctx, check, outcome)
+
+    core.reference_rules["exists"] = only_others
+
+
+@mutant("contact_groups_not_loaded", "CRUD", "Create and Update Contact answer without the contact's groups")
+def _contact_groups_not_loaded(core: MockCore) -> None:
+    def without_groups(original, ctx):
+        reply = original(ctx)
+        reply.data.pop("groups", None)
+        return reply
+
+    for operation_id in ("createContact", "updateContact"):
+        wrap_handler(core, operation_id, without_groups)
+
+
 # --- pagination ---------------------------------------------------------------------------------------
 
 
@@ -622,6 +658,44 @@ def _per_page_unbounded(core: MockCore) -> None:
                 exchange.ctx.query["per_page"] = int(value)
 
     wrap_step(core, "validate", validate)
+
+
+def rewrite_query(core: MockCore, change: Callable[[list[tuple[str, str]]], list[tuple[str, str]]]) -> None:
+    """The request's query as the server reads it, changed before validation (a bug in its query parsing)."""
+
+    def validate(original, core, exchange):
+        query = change(list(exchange.request.query))
+        exchange.request = dataclasses.replace(exchange.request, query_string=urlencode(query))
+        original(core, exchange)
+
+    wrap_step(core, "validate", validate)
+
+
+@mutant(
+    "filter_operator_as_equals", "pagination", "filter[field][operator] is read as filter[field] (equality)"
+)
+def _filter_operator_as_equals(core: MockCore) -> None:
+    def plain(query):
+        return [((f"filter[{m.group(1)}]" if (m := listing.FILTER_KEY.match(k)) else k), v) for k, v in query]
+
+    rewrite_query(core, plain)
+
+
+@mutant("include_ignored", "pagination", "include is accepted but embeds nothing")
+def _include_ignored(core: MockCore) -> None:
+    rewrite_query(core, lambda query: [(k, v) for k, v in query if k != "include"])
+
+
+@mutant("fields_ignored", "pagination", "fields is accepted but every field is returned")
+def _fields_ignored(core: MockCore) -> None:
+    rewrite_query(core, lambda query: [(k, v) for k, v in query if k != "fields"])
+
+
+@mutant("default_per_page_10", "pagination", "a list without per_page shows 10 items, not 15")
+def _default_per_page_10(core: MockCore) -> None:
+    rewrite_query(
+        core, lambda query: query if any(k == "per_page" for k, _ in query) else [*query, ("per_page", "10")]
+    )
 
 
 # --- response shape ----------------------------------------------------------------------------------

@@ -97,3 +97,10 @@ def test_an_idle_limiter_is_dropped() -> None:
     windows["other:1"].admit(now=1000.0, calls=10, seconds=60)
     prune_idle(windows, now=1070.0, seconds=60, prefix="otp-verify:")
     assert sorted(windows) == ["other:1", "otp-verify:1:15550002"]
+
+
+def test_the_documented_null_operator_is_taken(client: httpx.Client) -> None:
+    """``filter[assigned_id][null]=true`` (List Contacts' example): the spec's YAML ``[..., null]`` reads as None."""
+    response = client.get("/contacts", params={"filter[assigned_id][null]": "true"})
+    assert response.status_code == 200, response.text
+    assert all(item["assigned_id"] is None for item in response.json()["data"])
