@@ -290,6 +290,13 @@ class ContractOperation:
     def ext(self, name: str, default: Any = None) -> Any:
         return self.raw.get(f"x-{name}", default)
 
+    @property
+    def success_required(self) -> frozenset[str]:
+        """The top-level keys the success answer must carry (its schema's ``required``, ``allOf`` merged)."""
+        response = self.raw.get("responses", {}).get(str(self.success_status), {})
+        schema = (response.get("content") or {}).get("application/json", {}).get("schema") or {}
+        return frozenset(merge_all_of(schema).get("required") or ())
+
     def body_tier(self, media_type: str) -> Tier:
         """The tier of sending a body in ``media_type``: the content entry's ``x-provenance`` (Send Media's JSON
         body is the mock's choice, the docs give multipart only); a type the operation does not take: mock."""
