@@ -1,11 +1,12 @@
 """``wacr-contract``: run the contract suite against a server, for people who need not know pytest.
 
-    wacr-contract https://staging.example/api/v2 --token "$TOKEN" --level documented --report out/
+    wacr-contract https://staging.example/api/v2 --token "$TOKEN" --smoke --report out/
     wacr-contract                    # against the project's mock, in process
     wacr-contract URL -- -k pagination -x   # anything after -- goes to pytest as it is
 
-Exit status is pytest's: 0 all checks passed, 1 a check failed, 4 the target is unreachable or
-not WA.cr, 5 no check ran.
+Exit status: 0 every check that ran passed; 1 a check failed; 4 the target is unreachable or answers
+like no WA.cr server; 5 the run judged too little (no check ran, most checks skipped, or an operation
+no check called; --allow-skips accepts the last two).
 """
 
 from __future__ import annotations
@@ -38,6 +39,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-send", action="store_true", help="send WhatsApp messages through a live server")
     p.add_argument("--no-send", action="store_true", help="never send a WhatsApp message")
     p.add_argument("--junitxml", metavar="FILE", help="also write JUnit XML, for CI")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every documented check once, one example each (implies --level documented)",
+    )
+    p.add_argument(
+        "--otp-template",
+        metavar="NAME",
+        help="an APPROVED AUTHENTICATION template, for a target without control",
+    )
+    p.add_argument(
+        "--allow-skips",
+        action="store_true",
+        help="accept a run in which most checks skipped or some operation was never called (else exit 5)",
+    )
+    p.add_argument(
+        "--answer-timeout",
+        metavar="SECONDS",
+        help="give up on an answer not complete within SECONDS in total (default 30)",
+    )
     return p
 
 
@@ -50,10 +71,14 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
         ("--rate-limit", args.rate_limit),
         ("--wacr-report", args.report),
         ("--junitxml", args.junitxml),
+        ("--otp-template", args.otp_template),
+        ("--answer-timeout", args.answer_timeout),
     ):
         if value:
             out += [flag, value]
-    out += ["--allow-send"] * args.allow_send + ["--no-send"] * args.no_send
+    for flag in ("allow_send", "no_send", "smoke", "allow_skips"):
+        if getattr(args, flag):
+            out.append("--" + flag.replace("_", "-"))
     return out + extra
 
 

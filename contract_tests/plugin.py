@@ -29,12 +29,23 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, in_process, report
-from contract_tests.target import Api, Control, Pacer, Target, TenantHandle, Traffic
+from contract_tests import contract, gate, in_process, report
+from contract_tests.target import (
+    ANSWER_SECONDS,
+    MAX_ANSWER_BYTES,
+    AnswerOutOfBounds,
+    Api,
+    Control,
+    NotWacr,
+    Pacer,
+    Target,
+    TenantHandle,
+    Traffic,
+    bounded_client,
+)
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
 CHECKS_COLLECTED = pytest.StashKey[int]()
-CHECKS_RUN = pytest.StashKey[int]()
 
 
 SUITE_DIR = Path(__file__).resolve().parent
@@ -141,6 +152,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes",
     )
     group.addoption(
+        "--answer-timeout",
+        type=float,
+        default=float(os.environ.get("WACR_ANSWER_TIMEOUT") or ANSWER_SECONDS),
+        metavar="SECONDS",
+        help=f"give up on an answer not complete within SECONDS in total (default {ANSWER_SECONDS:g}); "
+        f"answers are also cut off past {MAX_ANSWER_BYTES // 2**20} MiB",
+    )
+    group.addoption(
+        "--allow-skips",
+        action="store_true",
+        help="accept a run in which most checks skipped or some operation was never called "
+        "(by default such a run of the whole suite exits 5, naming what is missing)",
+    )
+    group.addoption(
         "--no-send",
         action="store_true",
         help="never run a check that sends a WhatsApp message, whatever the target",
@@ -178,15 +203,19 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def target_problem(base_url: str) -> str | None:
+def target_problem(base_url: str, seconds: float = ANSWER_SECONDS) -> str | None:
     """Why ``base_url`` is not a WA.cr API v2 target the suite can judge, or None.
 
-    Any WA.cr server answers ``GET /account`` without a token with a JSON object carrying
-    ``success`` (the documented 401); a wrong host, port or path answers nothing or something else.
+    Any WA.cr server refuses ``GET /account`` without a token with a JSON object carrying
+    ``"success": false`` (the documented 401); a wrong host, port or path answers nothing or something
+    else, and a server that says ``success`` to a request without a token is no WA.cr server either.
     """
     url = base_url.rstrip("/") + "/account"
     try:
-        response = httpx.get(url, timeout=15.0)
+        with bounded_client(seconds=seconds) as client:
+            response = client.get(url)
+    except AnswerOutOfBounds as exc:
+        return f"--base-url {base_url} does not answer like the WA.cr API v2: {exc}"
     except httpx.HTTPError as exc:
         return (
             f"cannot reach --base-url {base_url}: {type(exc).__name__}: {exc}. Is the server running there?"
@@ -195,9 +224,15 @@ def target_problem(base_url: str) -> str | None:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("success"), bool):
+    if isinstance(body, dict) and body.get("success") is False:
         return None
     kind = response.headers.get("content-type", "no content type").split(";")[0]
+    if isinstance(body, dict) and body.get("success") is True:
+        return (
+            f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
+            f'HTTP {response.status_code} with `"success": true`; a WA.cr server refuses a request without '
+            "a token (401)"
+        )
     return (
         f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
         f"HTTP {response.status_code} ({kind}), not a JSON answer with `success`. "
@@ -210,7 +245,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     pacer_of(config)  # a malformed --rate-limit stops the run here, with its message
     base_url = config.getoption("--base-url")
     if base_url and not hasattr(config, "workerinput") and not config.option.collectonly:
-        problem = target_problem(base_url)
+        problem = target_problem(base_url, config.getoption("--answer-timeout"))
         if problem:
             raise pytest.UsageError(problem)
 
@@ -255,7 +290,12 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     base_url = config.getoption("--base-url")
     if base_url:
-        live = Target(base_url.rstrip("/"), honour_retry_after=True, pacer=pacer_of(config))
+        live = Target(
+            base_url.rstrip("/"),
+            honour_retry_after=True,
+            pacer=pacer_of(config),
+            answer_seconds=config.getoption("--answer-timeout"),
+        )
     else:
         live = Target(IN_PROCESS_URL, transport=in_process.transport())
     live.traffic = config.stash.setdefault(TRAFFIC, Traffic())
@@ -424,10 +464,25 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     report_ = outcome.get_result()
     if not is_contract_check(item):
         return
-    if report_.when == "call" or (report_.when == "setup" and report_.skipped):
+    if call.excinfo is not None and call.excinfo.errisinstance(NotWacr):
+        item.config.stash[STOP_REASON] = str(call.excinfo.value)
+        pytest.exit(str(call.excinfo.value), returncode=pytest.ExitCode.USAGE_ERROR)
+    if report_.when == "call" or (report_.when == "setup" and (report_.skipped or report_.failed)):
         trace = item.config.stash.get(TRACE, CheckTrace())
+        try:
+            result = check_result(item, report_, trace)
+        except Exception as exc:  # whatever the target answered, the run goes on and says so
+            result = report.CheckResult(
+                item.nodeid,
+                item.name,
+                item.path.stem,
+                [],
+                tier_of_item(item),
+                "failed" if report_.failed else "skipped",
+                message=f"{report_.longreprtext[:3000]}\n(the report could not describe this check: {exc!r})",
+            )
         # Travels with the report, so pytest-xdist workers' checks reach the controller too.
-        report_.user_properties.append(("wacr_check", asdict(check_result(item, report_, trace))))
+        report_.user_properties.append(("wacr_check", asdict(result)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -441,7 +496,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         config.stash.setdefault(RESULTS, []).append(result_from(result))
         if result.get("outcome") == "skipped":
             continue
-        config.stash[CHECKS_RUN] = config.stash.get(CHECKS_RUN, 0) + 1
         stats = config.stash.setdefault(STATS, defaultdict(lambda: [0, 0]))
         for operation_id in result.get("reached", ()):
             stats[operation_id][0] += 1
@@ -472,13 +526,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = config.getoption("--wacr-report")
     if directory and config.stash.get(RESULTS, None):
         write_report(config, Path(directory))
-    # A run that collected contract checks but ran none of them (all skipped) has judged nothing.
-    if (
-        exitstatus == pytest.ExitCode.OK
-        and config.stash.get(CHECKS_COLLECTED, 0)
-        and not config.stash.get(CHECKS_RUN, 0)
-    ):
-        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+    if config.stash.get(CHECKS_COLLECTED, 0):
+        verdict = gate.judge(
+            session.exitstatus,
+            config.stash.get(RESULTS, []),
+            list(contract.spec().operations),
+            whole_suite=runs_whole_suite(config),
+            allow_skips=config.getoption("--allow-skips"),
+            stop_reason=config.stash.get(STOP_REASON, None),
+        )
+        session.exitstatus = verdict.exit_status
+        config.stash[VERDICT] = verdict
+
+
+VERDICT = pytest.StashKey[gate.Verdict]()
+STOP_REASON = pytest.StashKey[str]()
+
+
+def runs_whole_suite(config: pytest.Config) -> bool:
+    """Whether the run took the whole suite: no -k or -m, and no single module or check named."""
+    if config.option.keyword or config.option.markexpr or config.option.deselect:
+        return False
+    return not any("test_" in str(arg) or "::" in str(arg) for arg in config.args)
 
 
 def write_report(config: pytest.Config, directory: Path) -> None:
@@ -513,22 +582,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     page = config.stash.get(REPORT_PAGE, None)
     if page is not None:
         terminalreporter.write_line(f"WA.cr contract: report written to {page} (and report.json beside it)")
-    collected = config.stash.get(CHECKS_COLLECTED, 0)
-    if collected and not config.stash.get(CHECKS_RUN, 0):
-        terminalreporter.write_line(
-            f"WA.cr contract: none of the {collected} checks ran (all skipped; the skip reasons are in the summary), "
-            "so nothing was judged: exit 5. Give the target's --token, or point at a target with the control API.",
-            red=True,
-        )
     stats = config.stash.get(STATS, None)
-    if not stats:
-        return
-    terminalreporter.section("WA.cr contract: checks per operation")
-    untouched = sorted(set(contract.spec().operations) - set(stats))
-    width = max(len(op) for op in stats)
-    for operation_id in sorted(stats):
-        run, failed = stats[operation_id]
-        flag = "FAILED" if failed else "ok"
-        terminalreporter.write_line(f"{operation_id:<{width}}  {run:5d} checks  {failed:4d} failed  {flag}")
-    if untouched:
-        terminalreporter.write_line(f"operations no check reached: {', '.join(untouched)}")
+    if stats:
+        terminalreporter.section("WA.cr contract: checks per operation")
+        width = max(len(op) for op in stats)
+        for operation_id in sorted(stats):
+            run, failed = stats[operation_id]
+            flag = "FAILED" if failed else "ok"
+            terminalreporter.write_line(
+                f"{operation_id:<{width}}  {run:5d} checks  {failed:4d} failed  {flag}"
+            )
+    results = config.stash.get(RESULTS, [])
+    reasons = gate.skip_reasons(results)
+    if reasons:
+        skipped = sum(reason.count for reason in reasons)
+        terminalreporter.section(f"WA.cr contract: {skipped} checks skipped, and why")
+        for line in gate.skip_lines(reasons):
+            terminalreporter.write_line(line)
+    verdict = config.stash.get(VERDICT, None)
+    if verdict is not None:
+        terminalreporter.write_line(
+            f"WA.cr contract: {verdict.line}", red=verdict.exit_status != 0, bold=True
+        )

@@ -76,11 +76,25 @@ def curl_of(request: httpx.Request, token_placeholder: str | None) -> str:
         if name.lower() == "authorization" and token_placeholder:
             value = f"Bearer {token_placeholder}"
         parts += ["-H", f"{name}: {value}"]
-    content = request.content
-    if content:
+    content = request_body(request)
+    if content is None:
+        parts += ["--data-raw", "(a streamed body the report could not keep)"]
+    elif content:
         text = content.decode("utf-8", "replace")
         parts += ["--data-raw", text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"]
     return " ".join(shlex.quote(part) for part in parts)
+
+
+def request_body(request: httpx.Request) -> bytes | None:
+    """The bytes a request sent, multipart uploads (a stream, read again here) included; None if gone."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        pass
+    try:
+        return request.read()
+    except Exception:  # a one-shot stream that was consumed by the send
+        return None
 
 
 def exchange_of(response: httpx.Response, token_placeholder: str | None) -> Exchange:
