@@ -12,6 +12,7 @@ no check called; --allow-skips accepts the last two).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 import pytest
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     own = argv[: argv.index("--")] if "--" in argv else argv
+    # A CI job's timeout sends SIGTERM: end as on Ctrl-C, so the reports of what ran are written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     return int(pytest.main(pytest_args(parser().parse_args(own), extra)))
 
 

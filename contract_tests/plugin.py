@@ -29,7 +29,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, gate, in_process, report
+from contract_tests import contract, gate, in_process, progress, report
 from contract_tests.target import (
     ANSWER_SECONDS,
     MAX_ANSWER_BYTES,
@@ -200,7 +200,14 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("smoke")
     # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
     elif runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
-        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+        settings.load_profile(hypothesis_profile(config))
+
+
+def hypothesis_profile(config: pytest.Config) -> str:
+    """The Hypothesis profile the run uses: --smoke's, the user's, or the suite's default."""
+    if config.getoption("--smoke"):
+        return "smoke"
+    return config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 
 def target_problem(base_url: str, seconds: float = ANSWER_SECONDS) -> str | None:
@@ -267,6 +274,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
     config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item) for item in items)
+
+
+PROGRESS = pytest.StashKey[progress.Progress]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first check: what the run will cost, in requests and, at --rate-limit, minutes."""
+    config = session.config
+    checks = config.stash.get(CHECKS_COLLECTED, 0)
+    if hasattr(config, "workerinput") or not checks or config.option.collectonly:
+        return
+    profile = hypothesis_profile(config)
+    per_check = progress.requests_per_check(profile, settings.default.max_examples)
+    pacer = pacer_of(config)
+    per_minute = pacer.calls * 60 / pacer.per_seconds if pacer else None
+    config.stash[PROGRESS] = progress.Progress(checks, per_check, per_minute)
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    if writer is not None:
+        writer.write_line(progress.estimate_line(checks, per_check, per_minute))
 
 
 # --- target ---------------------------------------------------------------------------------
@@ -494,12 +520,32 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             continue
         result = value if isinstance(value, dict) else {}
         config.stash.setdefault(RESULTS, []).append(result_from(result))
+        report_as_it_goes(config)
         if result.get("outcome") == "skipped":
             continue
         stats = config.stash.setdefault(STATS, defaultdict(lambda: [0, 0]))
         for operation_id in result.get("reached", ()):
             stats[operation_id][0] += 1
             stats[operation_id][1] += int(result.get("outcome") == "failed")
+
+
+def report_as_it_goes(config: pytest.Config) -> None:
+    """Progress lines, and the reports rewritten every few seconds: a killed job still has what ran."""
+    tracker = config.stash.get(PROGRESS, None)
+    if tracker is None:
+        return
+    results = config.stash.get(RESULTS, [])
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    if writer is not None and tracker.due():
+        sent = config.stash.get(TRAFFIC, Traffic()).requests
+        writer.write_line(tracker.line(len(results), sent))
+        writer.flush()  # to a CI log (a file or pipe) now, not when the buffer fills
+    if not tracker.report_due():
+        return
+    if config.getoption("--wacr-report"):
+        write_report(config, Path(config.getoption("--wacr-report")))
+    if getattr(config.option, "xmlpath", None):
+        report.write_junit(Path(config.option.xmlpath), results)
 
 
 def result_from(data: dict) -> report.CheckResult:
