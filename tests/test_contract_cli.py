@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -101,3 +105,22 @@ def test_skips_are_counted_with_the_flag_that_lifts_them_and_a_gate_that_judged_
 def test_smoke_is_a_flag_anywhere_on_the_line(args: list[str]) -> None:
     parsed = cli.parser().parse_args(args)
     assert "--smoke" in cli.pytest_args(parsed, [])
+
+
+def test_a_killed_run_leaves_the_reports_of_what_ran_and_printed_its_estimate(tmp_path: Path) -> None:
+    report, junit, log = tmp_path / "report", tmp_path / "contract.xml", tmp_path / "console.txt"
+    command = [sys.executable, "-m", "contract_tests.cli", "--report", str(report), "--junitxml", str(junit)]
+    with log.open("w") as out:
+        run = subprocess.Popen(command, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 240
+            while not junit.exists() and time.monotonic() < deadline and run.poll() is None:
+                time.sleep(0.5)
+        finally:
+            run.kill()  # as a CI runner's hard timeout: no chance to write anything more
+            run.wait()
+    assert run.returncode == -signal.SIGKILL, log.read_text()[-2000:]
+    checks = json.loads((report / "report.json").read_text())["checks"]
+    cases = ElementTree.parse(junit).getroot().findall("testcase")
+    assert checks and cases and len(cases) <= len(checks) + 50
+    assert re.search(r"WA\.cr contract: \d+ checks, about [\d,]+ requests", log.read_text())
