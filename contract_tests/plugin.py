@@ -30,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from contract_tests import contract, gate, in_process, progress, report
+from contract_tests.pacing import SharedPacer
 from contract_tests.target import (
     ANSWER_SECONDS,
     MAX_ANSWER_BYTES,
@@ -302,13 +303,16 @@ TRAFFIC = pytest.StashKey[Traffic]()
 
 
 def pacer_of(config: pytest.Config) -> Pacer | None:
+    """The run's --rate-limit; in a pytest-xdist worker, one window shared by every worker of the run."""
     text = config.getoption("--rate-limit")
     if not text:
         return None
     try:
-        return Pacer.parse(text)
+        pacer = Pacer.parse(text)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    worker = getattr(config, "workerinput", None)
+    return SharedPacer.for_run(pacer, worker["testrunuid"]) if worker else pacer
 
 
 @pytest.fixture(scope="session")
