@@ -3,6 +3,7 @@
     wacr-contract https://staging.example/api/v2 --token "$TOKEN" --smoke --report out/
     wacr-contract                    # against the project's mock, in process
     wacr-contract URL -- -k pagination -x   # anything after -- goes to pytest as it is
+    wacr-contract st URL -H "Authorization: Bearer $TOKEN" --max-examples 25   # the plain schemathesis CLI
 
 Exit status: 0 every check that ran passed; 1 a check failed; 4 the target is unreachable or answers
 like no WA.cr server; 5 the run judged too little (no check ran, most checks skipped, or an operation
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from importlib import resources
 
 import pytest
 
@@ -22,7 +24,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="wacr-contract",
         description="Judge a WA.cr API v2 implementation by URL.",
-        epilog="Anything after -- is passed to pytest unchanged.",
+        epilog="Anything after -- is passed to pytest unchanged. "
+        "`wacr-contract st URL [options]` runs `st run` on the packaged spec with the packaged schemathesis.toml.",
     )
     p.add_argument("base_url", nargs="?", help="the target, including /api/v2 (default: the in-process mock)")
     p.add_argument("--token", help="full-scope token, for a target without the control API")
@@ -83,8 +86,31 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     return out + extra
 
 
+def run_schemathesis(args: list[str]) -> int:
+    """``wacr-contract st URL [st run options]``: ``st run`` on the packaged spec, with the packaged
+    schemathesis.toml (the statuses a correct server may give), from any folder."""
+    if not args or args[0].startswith("-"):
+        print("usage: wacr-contract st URL [st run options], URL including /api/v2", file=sys.stderr)
+        return 2
+    from schemathesis.cli import schemathesis as st
+
+    package = resources.files("contract_tests")
+    with (
+        resources.as_file(package / "schemathesis.toml") as config,
+        resources.as_file(package / "openapi.yaml") as spec,
+    ):
+        command = ["--config-file", str(config), "run", str(spec), "--url", args[0], *args[1:]]
+        try:
+            st.main(command, prog_name="wacr-contract st")
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["st"]:
+        return run_schemathesis(argv[1:])
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     own = argv[: argv.index("--")] if "--" in argv else argv
     # A CI job's timeout sends SIGTERM: end as on Ctrl-C, so the reports of what ran are written.
