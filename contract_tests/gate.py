@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from contract_tests.report import CheckResult
 
 OK, FAILED, INTERRUPTED, USAGE_ERROR, JUDGED_TOO_LITTLE = 0, 1, 2, 4, 5
-OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+OPTION = re.compile(r"(?<![\w-])(?:--[a-z][a-z-]+|-m [a-z]+)")
 
 
 @dataclass(frozen=True)

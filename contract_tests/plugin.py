@@ -488,12 +488,11 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
     return result
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)  # a new-style wrapper may stop the run (pytest.exit) after the report is made
 def pytest_runtest_makereport(item: pytest.Item, call):
-    outcome = yield
-    report_ = outcome.get_result()
+    report_ = yield
     if not is_contract_check(item):
-        return
+        return report_
     if call.excinfo is not None and call.excinfo.errisinstance(NotWacr):
         item.config.stash[STOP_REASON] = str(call.excinfo.value)
         pytest.exit(str(call.excinfo.value), returncode=pytest.ExitCode.USAGE_ERROR)
@@ -513,6 +512,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
             )
         # Travels with the report, so pytest-xdist workers' checks reach the controller too.
         report_.user_properties.append(("wacr_check", asdict(result)))
+    return report_
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
