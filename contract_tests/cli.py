@@ -1,17 +1,21 @@
 """``wacr-contract``: run the contract suite against a server, for people who need not know pytest.
 
-    wacr-contract https://staging.example/api/v2 --token "$TOKEN" --level documented --report out/
+    wacr-contract https://staging.example/api/v2 --token "$TOKEN" --smoke --report out/
     wacr-contract                    # against the project's mock, in process
     wacr-contract URL -- -k pagination -x   # anything after -- goes to pytest as it is
+    wacr-contract st URL -H "Authorization: Bearer $TOKEN" --max-examples 25   # the plain schemathesis CLI
 
-Exit status is pytest's: 0 all checks passed, 1 a check failed, 4 the target is unreachable or
-not WA.cr, 5 no check ran.
+Exit status: 0 every check that ran passed; 1 a check failed; 4 the target is unreachable or answers
+like no WA.cr server; 5 the run judged too little (no check ran, most checks skipped, or an operation
+no check called; --allow-skips accepts the last two).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from importlib import resources
 
 import pytest
 
@@ -20,7 +24,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="wacr-contract",
         description="Judge a WA.cr API v2 implementation by URL.",
-        epilog="Anything after -- is passed to pytest unchanged.",
+        epilog="Anything after -- is passed to pytest unchanged. "
+        "`wacr-contract st URL [options]` runs `st run` on the packaged spec with the packaged schemathesis.toml.",
     )
     p.add_argument("base_url", nargs="?", help="the target, including /api/v2 (default: the in-process mock)")
     p.add_argument("--token", help="full-scope token, for a target without the control API")
@@ -38,6 +43,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-send", action="store_true", help="send WhatsApp messages through a live server")
     p.add_argument("--no-send", action="store_true", help="never send a WhatsApp message")
     p.add_argument("--junitxml", metavar="FILE", help="also write JUnit XML, for CI")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every documented check once, one example each (implies --level documented)",
+    )
+    p.add_argument(
+        "--otp-template",
+        metavar="NAME",
+        help="an APPROVED AUTHENTICATION template, for a target without control",
+    )
+    p.add_argument(
+        "--allow-skips",
+        action="store_true",
+        help="accept a run in which most checks skipped or some operation was never called (else exit 5)",
+    )
+    p.add_argument(
+        "--answer-timeout",
+        metavar="SECONDS",
+        help="give up on an answer not complete within SECONDS in total (default 30)",
+    )
     return p
 
 
@@ -50,17 +75,46 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
         ("--rate-limit", args.rate_limit),
         ("--wacr-report", args.report),
         ("--junitxml", args.junitxml),
+        ("--otp-template", args.otp_template),
+        ("--answer-timeout", args.answer_timeout),
     ):
         if value:
             out += [flag, value]
-    out += ["--allow-send"] * args.allow_send + ["--no-send"] * args.no_send
+    for flag in ("allow_send", "no_send", "smoke", "allow_skips"):
+        if getattr(args, flag):
+            out.append("--" + flag.replace("_", "-"))
     return out + extra
+
+
+def run_schemathesis(args: list[str]) -> int:
+    """``wacr-contract st URL [st run options]``: ``st run`` on the packaged spec, with the packaged
+    schemathesis.toml (the statuses a correct server may give), from any folder."""
+    if not args or args[0].startswith("-"):
+        print("usage: wacr-contract st URL [st run options], URL including /api/v2", file=sys.stderr)
+        return 2
+    from schemathesis.cli import schemathesis as st
+
+    package = resources.files("contract_tests")
+    with (
+        resources.as_file(package / "schemathesis.toml") as config,
+        resources.as_file(package / "openapi.yaml") as spec,
+    ):
+        command = ["--config-file", str(config), "run", str(spec), "--url", args[0], *args[1:]]
+        try:
+            st.main(command, prog_name="wacr-contract st")
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["st"]:
+        return run_schemathesis(argv[1:])
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     own = argv[: argv.index("--")] if "--" in argv else argv
+    # A CI job's timeout sends SIGTERM: end as on Ctrl-C, so the reports of what ran are written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     return int(pytest.main(pytest_args(parser().parse_args(own), extra)))
 
 

@@ -29,12 +29,24 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, in_process, report
-from contract_tests.target import Api, Control, Pacer, Target, TenantHandle, Traffic
+from contract_tests import contract, gate, in_process, progress, report
+from contract_tests.pacing import SharedPacer
+from contract_tests.target import (
+    ANSWER_SECONDS,
+    MAX_ANSWER_BYTES,
+    AnswerOutOfBounds,
+    Api,
+    Control,
+    NotWacr,
+    Pacer,
+    Target,
+    TenantHandle,
+    Traffic,
+    bounded_client,
+)
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
 CHECKS_COLLECTED = pytest.StashKey[int]()
-CHECKS_RUN = pytest.StashKey[int]()
 
 
 SUITE_DIR = Path(__file__).resolve().parent
@@ -141,6 +153,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes",
     )
     group.addoption(
+        "--answer-timeout",
+        type=float,
+        default=float(os.environ.get("WACR_ANSWER_TIMEOUT") or ANSWER_SECONDS),
+        metavar="SECONDS",
+        help=f"give up on an answer not complete within SECONDS in total (default {ANSWER_SECONDS:g}); "
+        f"answers are also cut off past {MAX_ANSWER_BYTES // 2**20} MiB",
+    )
+    group.addoption(
+        "--allow-skips",
+        action="store_true",
+        help="accept a run in which most checks skipped or some operation was never called "
+        "(by default such a run of the whole suite exits 5, naming what is missing)",
+    )
+    group.addoption(
         "--no-send",
         action="store_true",
         help="never run a check that sends a WhatsApp message, whatever the target",
@@ -175,18 +201,29 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("smoke")
     # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
     elif runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
-        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+        settings.load_profile(hypothesis_profile(config))
 
 
-def target_problem(base_url: str) -> str | None:
+def hypothesis_profile(config: pytest.Config) -> str:
+    """The Hypothesis profile the run uses: --smoke's, the user's, or the suite's default."""
+    if config.getoption("--smoke"):
+        return "smoke"
+    return config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+
+def target_problem(base_url: str, seconds: float = ANSWER_SECONDS) -> str | None:
     """Why ``base_url`` is not a WA.cr API v2 target the suite can judge, or None.
 
-    Any WA.cr server answers ``GET /account`` without a token with a JSON object carrying
-    ``success`` (the documented 401); a wrong host, port or path answers nothing or something else.
+    Any WA.cr server refuses ``GET /account`` without a token with a JSON object carrying
+    ``"success": false`` (the documented 401); a wrong host, port or path answers nothing or something
+    else, and a server that says ``success`` to a request without a token is no WA.cr server either.
     """
     url = base_url.rstrip("/") + "/account"
     try:
-        response = httpx.get(url, timeout=15.0)
+        with bounded_client(seconds=seconds) as client:
+            response = client.get(url)
+    except AnswerOutOfBounds as exc:
+        return f"--base-url {base_url} does not answer like the WA.cr API v2: {exc}"
     except httpx.HTTPError as exc:
         return (
             f"cannot reach --base-url {base_url}: {type(exc).__name__}: {exc}. Is the server running there?"
@@ -195,9 +232,15 @@ def target_problem(base_url: str) -> str | None:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("success"), bool):
+    if isinstance(body, dict) and body.get("success") is False:
         return None
     kind = response.headers.get("content-type", "no content type").split(";")[0]
+    if isinstance(body, dict) and body.get("success") is True:
+        return (
+            f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
+            f'HTTP {response.status_code} with `"success": true`; a WA.cr server refuses a request without '
+            "a token (401)"
+        )
     return (
         f"--base-url {base_url} does not answer like the WA.cr API v2: GET {url} without a token gave "
         f"HTTP {response.status_code} ({kind}), not a JSON answer with `success`. "
@@ -210,7 +253,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     pacer_of(config)  # a malformed --rate-limit stops the run here, with its message
     base_url = config.getoption("--base-url")
     if base_url and not hasattr(config, "workerinput") and not config.option.collectonly:
-        problem = target_problem(base_url)
+        problem = target_problem(base_url, config.getoption("--answer-timeout"))
         if problem:
             raise pytest.UsageError(problem)
 
@@ -234,6 +277,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item) for item in items)
 
 
+PROGRESS = pytest.StashKey[progress.Progress]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first check: what the run will cost, in requests and, at --rate-limit, minutes."""
+    config = session.config
+    checks = config.stash.get(CHECKS_COLLECTED, 0)
+    if hasattr(config, "workerinput") or not checks or config.option.collectonly:
+        return
+    profile = hypothesis_profile(config)
+    per_check = progress.requests_per_check(profile, settings.default.max_examples)
+    pacer = pacer_of(config)
+    per_minute = pacer.calls * 60 / pacer.per_seconds if pacer else None
+    config.stash[PROGRESS] = progress.Progress(checks, per_check, per_minute)
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    if writer is not None:
+        writer.write_line(progress.estimate_line(checks, per_check, per_minute))
+
+
 # --- target ---------------------------------------------------------------------------------
 
 
@@ -241,13 +303,16 @@ TRAFFIC = pytest.StashKey[Traffic]()
 
 
 def pacer_of(config: pytest.Config) -> Pacer | None:
+    """The run's --rate-limit; in a pytest-xdist worker, one window shared by every worker of the run."""
     text = config.getoption("--rate-limit")
     if not text:
         return None
     try:
-        return Pacer.parse(text)
+        pacer = Pacer.parse(text)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    worker = getattr(config, "workerinput", None)
+    return SharedPacer.for_run(pacer, worker["testrunuid"]) if worker else pacer
 
 
 @pytest.fixture(scope="session")
@@ -255,7 +320,12 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     config = request.config
     base_url = config.getoption("--base-url")
     if base_url:
-        live = Target(base_url.rstrip("/"), honour_retry_after=True, pacer=pacer_of(config))
+        live = Target(
+            base_url.rstrip("/"),
+            honour_retry_after=True,
+            pacer=pacer_of(config),
+            answer_seconds=config.getoption("--answer-timeout"),
+        )
     else:
         live = Target(IN_PROCESS_URL, transport=in_process.transport())
     live.traffic = config.stash.setdefault(TRAFFIC, Traffic())
@@ -418,16 +488,31 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
     return result
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)  # a new-style wrapper may stop the run (pytest.exit) after the report is made
 def pytest_runtest_makereport(item: pytest.Item, call):
-    outcome = yield
-    report_ = outcome.get_result()
+    report_ = yield
     if not is_contract_check(item):
-        return
-    if report_.when == "call" or (report_.when == "setup" and report_.skipped):
+        return report_
+    if call.excinfo is not None and call.excinfo.errisinstance(NotWacr):
+        item.config.stash[STOP_REASON] = str(call.excinfo.value)
+        pytest.exit(str(call.excinfo.value), returncode=pytest.ExitCode.USAGE_ERROR)
+    if report_.when == "call" or (report_.when == "setup" and (report_.skipped or report_.failed)):
         trace = item.config.stash.get(TRACE, CheckTrace())
+        try:
+            result = check_result(item, report_, trace)
+        except Exception as exc:  # whatever the target answered, the run goes on and says so
+            result = report.CheckResult(
+                item.nodeid,
+                item.name,
+                item.path.stem,
+                [],
+                tier_of_item(item),
+                "failed" if report_.failed else "skipped",
+                message=f"{report_.longreprtext[:3000]}\n(the report could not describe this check: {exc!r})",
+            )
         # Travels with the report, so pytest-xdist workers' checks reach the controller too.
-        report_.user_properties.append(("wacr_check", asdict(check_result(item, report_, trace))))
+        report_.user_properties.append(("wacr_check", asdict(result)))
+    return report_
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -439,13 +524,32 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             continue
         result = value if isinstance(value, dict) else {}
         config.stash.setdefault(RESULTS, []).append(result_from(result))
+        report_as_it_goes(config)
         if result.get("outcome") == "skipped":
             continue
-        config.stash[CHECKS_RUN] = config.stash.get(CHECKS_RUN, 0) + 1
         stats = config.stash.setdefault(STATS, defaultdict(lambda: [0, 0]))
         for operation_id in result.get("reached", ()):
             stats[operation_id][0] += 1
             stats[operation_id][1] += int(result.get("outcome") == "failed")
+
+
+def report_as_it_goes(config: pytest.Config) -> None:
+    """Progress lines, and the reports rewritten every few seconds: a killed job still has what ran."""
+    tracker = config.stash.get(PROGRESS, None)
+    if tracker is None:
+        return
+    results = config.stash.get(RESULTS, [])
+    writer = config.pluginmanager.get_plugin("terminalreporter")
+    if writer is not None and tracker.due():
+        sent = config.stash.get(TRAFFIC, Traffic()).requests
+        writer.write_line(tracker.line(len(results), sent))
+        writer.flush()  # to a CI log (a file or pipe) now, not when the buffer fills
+    if not tracker.report_due():
+        return
+    if config.getoption("--wacr-report"):
+        write_report(config, Path(config.getoption("--wacr-report")))
+    if getattr(config.option, "xmlpath", None):
+        report.write_junit(Path(config.option.xmlpath), results)
 
 
 def result_from(data: dict) -> report.CheckResult:
@@ -472,13 +576,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = config.getoption("--wacr-report")
     if directory and config.stash.get(RESULTS, None):
         write_report(config, Path(directory))
-    # A run that collected contract checks but ran none of them (all skipped) has judged nothing.
-    if (
-        exitstatus == pytest.ExitCode.OK
-        and config.stash.get(CHECKS_COLLECTED, 0)
-        and not config.stash.get(CHECKS_RUN, 0)
-    ):
-        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+    if config.stash.get(CHECKS_COLLECTED, 0):
+        verdict = gate.judge(
+            session.exitstatus,
+            config.stash.get(RESULTS, []),
+            list(contract.spec().operations),
+            whole_suite=runs_whole_suite(config),
+            allow_skips=config.getoption("--allow-skips"),
+            stop_reason=config.stash.get(STOP_REASON, None),
+        )
+        session.exitstatus = verdict.exit_status
+        config.stash[VERDICT] = verdict
+
+
+VERDICT = pytest.StashKey[gate.Verdict]()
+STOP_REASON = pytest.StashKey[str]()
+
+
+def runs_whole_suite(config: pytest.Config) -> bool:
+    """Whether the run took the whole suite: no -k or -m, and no single module or check named."""
+    if config.option.keyword or config.option.markexpr or config.option.deselect:
+        return False
+    return not any("test_" in str(arg) or "::" in str(arg) for arg in config.args)
 
 
 def write_report(config: pytest.Config, directory: Path) -> None:
@@ -513,22 +632,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     page = config.stash.get(REPORT_PAGE, None)
     if page is not None:
         terminalreporter.write_line(f"WA.cr contract: report written to {page} (and report.json beside it)")
-    collected = config.stash.get(CHECKS_COLLECTED, 0)
-    if collected and not config.stash.get(CHECKS_RUN, 0):
-        terminalreporter.write_line(
-            f"WA.cr contract: none of the {collected} checks ran (all skipped; the skip reasons are in the summary), "
-            "so nothing was judged: exit 5. Give the target's --token, or point at a target with the control API.",
-            red=True,
-        )
     stats = config.stash.get(STATS, None)
-    if not stats:
-        return
-    terminalreporter.section("WA.cr contract: checks per operation")
-    untouched = sorted(set(contract.spec().operations) - set(stats))
-    width = max(len(op) for op in stats)
-    for operation_id in sorted(stats):
-        run, failed = stats[operation_id]
-        flag = "FAILED" if failed else "ok"
-        terminalreporter.write_line(f"{operation_id:<{width}}  {run:5d} checks  {failed:4d} failed  {flag}")
-    if untouched:
-        terminalreporter.write_line(f"operations no check reached: {', '.join(untouched)}")
+    if stats:
+        terminalreporter.section("WA.cr contract: checks per operation")
+        width = max(len(op) for op in stats)
+        for operation_id in sorted(stats):
+            run, failed = stats[operation_id]
+            flag = "FAILED" if failed else "ok"
+            terminalreporter.write_line(
+                f"{operation_id:<{width}}  {run:5d} checks  {failed:4d} failed  {flag}"
+            )
+    results = config.stash.get(RESULTS, [])
+    reasons = gate.skip_reasons(results)
+    if reasons:
+        skipped = sum(reason.count for reason in reasons)
+        terminalreporter.section(f"WA.cr contract: {skipped} checks skipped, and why")
+        for line in gate.skip_lines(reasons):
+            terminalreporter.write_line(line)
+    verdict = config.stash.get(VERDICT, None)
+    if verdict is not None:
+        terminalreporter.write_line(
+            f"WA.cr contract: {verdict.line}", red=verdict.exit_status != 0, bold=True
+        )

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shlex
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 
@@ -76,11 +78,25 @@ def curl_of(request: httpx.Request, token_placeholder: str | None) -> str:
         if name.lower() == "authorization" and token_placeholder:
             value = f"Bearer {token_placeholder}"
         parts += ["-H", f"{name}: {value}"]
-    content = request.content
-    if content:
+    content = request_body(request)
+    if content is None:
+        parts += ["--data-raw", "(a streamed body the report could not keep)"]
+    elif content:
         text = content.decode("utf-8", "replace")
         parts += ["--data-raw", text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"]
     return " ".join(shlex.quote(part) for part in parts)
+
+
+def request_body(request: httpx.Request) -> bytes | None:
+    """The bytes a request sent, multipart uploads (a stream, read again here) included; None if gone."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        pass
+    try:
+        return request.read()
+    except Exception:  # a one-shot stream that was consumed by the send
+        return None
 
 
 def exchange_of(response: httpx.Response, token_placeholder: str | None) -> Exchange:
@@ -119,12 +135,39 @@ def write(
         "operations": operations,
         "checks": [asdict(result) for result in results],
     }
-    (directory / "report.json").write_text(
-        json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    replace_atomically(directory / "report.json", json.dumps(payload, indent=2, ensure_ascii=False))
     page = directory / "index.html"
-    page.write_text(render(results, operations, title, facts), encoding="utf-8")
+    replace_atomically(page, render(results, operations, title, facts))
     return page
+
+
+def replace_atomically(path: Path, text: str) -> None:
+    """Rewrites ``path`` whole or not at all: the report is rewritten while the run goes, and a job
+    killed mid-write must still leave a readable file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_junit(path: Path, results: list[CheckResult]) -> None:
+    """JUnit XML of the checks so far, for a run that may be killed before pytest's own file is written
+    (pytest's ``--junitxml`` replaces it at the end)."""
+    suite = ElementTree.Element("testsuite", name="wacr-contract", tests=str(len(results)))
+    for outcome in ("failed", "skipped"):
+        suite.set(
+            "failures" if outcome == "failed" else "skipped", str(sum(r.outcome == outcome for r in results))
+        )
+    for result in results:
+        module, _, name = result.nodeid.rpartition("::")
+        case = ElementTree.SubElement(
+            suite, "testcase", classname=module.replace("/", ".").removesuffix(".py"), name=name
+        )
+        if result.outcome == "failed":
+            ElementTree.SubElement(case, "failure", message=result.message[:200]).text = result.message
+        elif result.outcome == "skipped":
+            ElementTree.SubElement(case, "skipped", message=result.message[:200])
+    replace_atomically(path, ElementTree.tostring(suite, encoding="unicode"))
 
 
 def render(results: list[CheckResult], operations: list[str], title: str, facts: dict[str, Any]) -> str:

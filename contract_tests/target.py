@@ -16,6 +16,11 @@ from typing import Any
 import httpx
 
 RETRY_LIMIT = 3
+# Every answer is read within these bounds, so a hostile target (an endless body, one byte every few
+# seconds, 50 MB answers) gets a verdict instead of a hang or an exhausted memory. No WA.cr answer comes
+# near them: the largest, a page of 100 records, is some 100 KB.
+MAX_ANSWER_BYTES = 8 * 2**20
+ANSWER_SECONDS = 30.0
 RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 PER_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
@@ -75,6 +80,75 @@ class Pacer:
             waited += pause
 
 
+class AnswerOutOfBounds(httpx.ReadError):
+    """The target's answer went past MAX_ANSWER_BYTES or its time limit: nothing a WA.cr server sends."""
+
+
+class BoundedStream(httpx.SyncByteStream):
+    """An answer's body, cut off once it passes ``max_bytes`` or its ``deadline`` (a total, not per read)."""
+
+    def __init__(
+        self,
+        inner: httpx.SyncByteStream,
+        request: httpx.Request,
+        max_bytes: int,
+        seconds: float,
+        started: float,
+    ):
+        self.inner, self.request = inner, request
+        self.max_bytes, self.seconds = max_bytes, seconds
+        self.deadline = started + seconds
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self.inner:
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise AnswerOutOfBounds(
+                    f"{self.request.method} {self.request.url.path}: the answer passed "
+                    f"{self.max_bytes:,} bytes (no WA.cr answer is that long)",
+                    request=self.request,
+                )
+            if time.monotonic() > self.deadline:
+                raise AnswerOutOfBounds(
+                    f"{self.request.method} {self.request.url.path}: the answer was not complete within "
+                    f"{self.seconds:g} s (--answer-timeout); {size:,} bytes had come",
+                    request=self.request,
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """Wraps a transport so that every answer is read within ``max_bytes`` and ``seconds`` in total."""
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float, max_bytes: int = MAX_ANSWER_BYTES):
+        self.inner, self.seconds, self.max_bytes = inner, seconds, max_bytes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        response = self.inner.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = BoundedStream(response.stream, request, self.max_bytes, self.seconds, started)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def bounded_client(
+    transport: httpx.BaseTransport | None = None, seconds: float = ANSWER_SECONDS
+) -> httpx.Client:
+    """An httpx client whose every answer is bounded in bytes and total time (see MAX_ANSWER_BYTES).
+
+    A connection, or a wait for the next bytes, times out after ``seconds`` too; no redirect is followed.
+    """
+    inner = transport or httpx.HTTPTransport()
+    return httpx.Client(transport=BoundedTransport(inner, seconds), timeout=seconds)
+
+
 @dataclass
 class Target:
     """Where requests go. ``base_url`` includes ``/api/v2`` (D1)."""
@@ -84,6 +158,7 @@ class Target:
     honour_retry_after: bool = False
     on_request: Callable[[str, str, httpx.Response], None] | None = None
     pacer: Pacer | None = None
+    answer_seconds: float = ANSWER_SECONDS
     traffic: Traffic = field(default_factory=Traffic)
     _client: httpx.Client | None = field(default=None, repr=False)
 
@@ -94,7 +169,7 @@ class Target:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(transport=self.transport, timeout=30.0)
+            self._client = bounded_client(self.transport, self.answer_seconds)
         return self._client
 
     def request(
@@ -145,39 +220,54 @@ class TenantHandle:
     default_status_id: int | None = None
 
 
+class NotWacr(Exception):
+    """The target answered in a way no WA.cr server (or D14 control API) does: the run cannot judge it."""
+
+
 class Control:
     """The D14 control calls, and nothing more: the suite relies on no other mock feature."""
 
     def __init__(self, target: Target) -> None:
         self.target = target
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, *fields: str, **kwargs: Any) -> Any:
+        """The call's JSON answer; ``fields`` it must carry, or the target is no D14 control API."""
         response = self.target.client.request(method, self.target.root_url + "/__mock__" + path, **kwargs)
         if response.status_code != 200:
             raise AssertionError(
                 f"control call {method} {path} answered {response.status_code}: {response.text}"
             )
-        return response.json()
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if fields and not (isinstance(data, dict) and all(name in data for name in fields)):
+            raise NotWacr(
+                f"the control API answered {method} /__mock__{path} with {response.text[:200]!r}, "
+                f"which lacks {', '.join(fields)} (D14): not a WA.cr mock's control API"
+            )
+        return data
 
     @staticmethod
     def available(target: Target) -> bool:
+        """Whether the target answers D14's health call: HTTP 200 with ``"status": "ok"``."""
         try:
             response = target.client.get(target.root_url + "/__mock__/health")
-        except httpx.HTTPError:
+            body = response.json()
+        except (httpx.HTTPError, ValueError):
             return False
-        return response.status_code == 200
+        return response.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
     def new_tenant(self, **options: Any) -> TenantHandle:
-        data = self._call("POST", "/tenants", json=options)
-        return TenantHandle(
-            data["token"], data["tenant_id"], data["default_source_id"], data["default_status_id"]
-        )
+        fields = ("token", "tenant_id", "default_source_id", "default_status_id")
+        data = self._call("POST", "/tenants", *fields, json=options)
+        return TenantHandle(*(data[name] for name in fields))
 
     def new_token(self, tenant_id: int, scopes: list[str], rate_limit_per_minute: int | None = None) -> str:
         body: dict[str, Any] = {"scopes": scopes}
         if rate_limit_per_minute is not None:
             body["rate_limit_per_minute"] = rate_limit_per_minute
-        return self._call("POST", f"/tenants/{tenant_id}/tokens", json=body)["token"]
+        return self._call("POST", f"/tenants/{tenant_id}/tokens", "token", json=body)["token"]
 
     def move_clock(self, tenant_id: int, **change: Any) -> dict:
         return self._call("POST", "/clock", json={"tenant_id": tenant_id, **change})

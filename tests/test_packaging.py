@@ -103,6 +103,24 @@ def test_the_wheel_serves_the_mock_and_runs_the_suite_from_another_folder(
         root = match.group(1).removesuffix("/api/v2")
         for page in ("/__mock__/", "/__mock__/ui/app.js", "/__mock__/ui/style.css"):  # package data
             assert httpx.get(root + page).status_code == 200, page
+        # The plain schemathesis CLI with the wheel's own schemathesis.toml, from a folder without one.
+        st = run(
+            installed / "wacr-contract",
+            "st",
+            match.group(1),
+            "-H",
+            "Authorization: Bearer wacr_test_full",
+            "--include-operation-id",
+            "getAccount",
+            "--phases",
+            "examples,coverage",
+            "--max-examples",
+            "2",
+            cwd=tmp_path,
+        )
+        assert re.search(r"\d+ passed", st.stdout) and "failed" not in st.stdout, st.stdout
+        # -n auto works in the suite's install: pytest-xdist comes with the extra.
+        run(installed / "python", "-c", "import xdist", cwd=tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=10)

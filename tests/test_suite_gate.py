@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from contract_tests.in_process import start_server
 from contract_tests.target import Pacer
+from tests.test_hostile_targets import proxy_to, serve
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHEAP_MODULE = "contract_tests/test_crud_model.py"
@@ -173,3 +175,39 @@ def test_wacr_contract_passes_its_options_to_the_suite(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (report / "index.html").is_file() and (report / "report.json").is_file()
     assert "contract level</b> documented" in (report / "index.html").read_text()
+
+
+def test_rate_limit_holds_for_the_whole_run_across_xdist_workers() -> None:
+    """Two workers under --rate-limit 10/s: no second of the run sees more than 10 API calls."""
+    server = start_server()
+    arrivals: list[float] = []
+    record = proxy_to(server.api_url.removesuffix("/api/v2"), lambda status, body: (status, body))
+
+    def timed(handler) -> None:
+        if handler.path.startswith("/api/v2"):
+            arrivals.append(time.monotonic())
+        record(handler)
+
+    proxy, url = serve(timed)
+    try:
+        result = run_suite(
+            "--base-url",
+            url,
+            "--rate-limit",
+            "10/s",
+            "-n",
+            "2",
+            "-k",
+            "test_taken_name or test_group_membership",
+        )
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        server.stop()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert len(arrivals) > 30, len(arrivals)
+    # Arrivals are stamped after the network, which bunches some under load: a little slack. Two
+    # workers pacing alone would send 20 a second and take half the time.
+    busiest = max(sum(start <= t < start + 1 for t in arrivals) for start in arrivals)
+    assert busiest <= 13, busiest
+    assert arrivals[-1] - arrivals[0] >= 0.9 * (len(arrivals) - 10) / 10
