@@ -91,8 +91,8 @@ def chosen_variants(args: argparse.Namespace):
 def build(args: argparse.Namespace):
     from mockserver.asgi import MockApp
     from mockserver.core import ControlSettings, MockCore
-    from mockserver.persistence import attach_state_file
     from mockserver.spec import Spec
+    from mockserver.store import Database, StateFileRefused, StoreError
 
     for path in args.seed:
         if not path.is_file():
@@ -130,7 +130,12 @@ def build(args: argparse.Namespace):
             raise SystemExit(
                 f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first"
             )
-        attach_state_file(core, args.state_file)
+        try:
+            core.use_database(Database.open_file(args.state_file))
+        except StateFileRefused as exc:
+            raise SystemExit(f"wacr-mock: {exc}") from None
+        except StoreError as exc:
+            raise SystemExit(f"wacr-mock: --state-file {args.state_file} cannot be written ({exc})") from None
     return MockApp(core, args.cors_origin or None, args.spec)
 
 

@@ -20,7 +20,7 @@ from mockserver.http import CoreRequest, CoreResponse, json_object
 from mockserver.phones import clean_phone
 from mockserver.resources import present_contact, template_record
 from mockserver.seed import create_tenant
-from mockserver.state import Tenant
+from mockserver.store import Tenant
 
 if TYPE_CHECKING:
     from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
@@ -106,6 +106,7 @@ def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
     tenant = core.store.tenants.get(_int(tenant_id, "tenant_id"))
     if tenant is None:
         raise ControlError(404, f"no tenant {tenant_id}")
+    core.store.touched.add(tenant.id)  # the call may change it: the commit compares its row
     return tenant
 
 

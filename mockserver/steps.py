@@ -21,7 +21,7 @@ from mockserver.multipart import parse_multipart
 from mockserver.phones import clean_phone
 from mockserver.routing import Match
 from mockserver.spec import BASE_PATH, Operation
-from mockserver.state import Tenant, Token
+from mockserver.store import Tenant, Token
 from mockserver.validation import ObjectValidator, Outcome, ReferenceCheck, coerce_text, without_empty
 
 if TYPE_CHECKING:

@@ -26,13 +26,13 @@ from mockserver.handlers.contacts import batch_create_contacts
 from mockserver.resources import contact_defaults
 from mockserver.seed import SeedOptions
 from mockserver.spec import Spec, merge_all_of
-from mockserver.state import IdAllocator
+from mockserver.store import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
     from mockserver.context import Context
     from mockserver.spec import Operation
-    from mockserver.state import Tenant
+    from mockserver.store import Tenant
 
 
 @dataclass(frozen=True)
