@@ -9,6 +9,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -47,6 +48,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--state-file", type=Path, default=None, help="keep state in this file across restarts")
     p.add_argument(
         "--cors-origin", action="append", default=[], help="allowed browser origin; repeatable; '*' for any"
+    )
+    p.add_argument(
+        "--public-url",
+        default=None,
+        help="origin for the links in answers, e.g. http://mock.example:8080 (default: the bound address)",
     )
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument(
@@ -97,6 +103,12 @@ def build(args: argparse.Namespace):
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
+    if args.public_url:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+            raise SystemExit(
+                f"wacr-mock: --public-url {args.public_url}: give scheme://host[:port], e.g. http://mock.example:8080"
+            )
     secret = args.admin_secret or os.environ.get("WACR_ADMIN_SECRET") or None
     if args.host not in LOOPBACK and not secret and not args.no_control:
         secret = secrets.token_urlsafe(16)
@@ -136,7 +148,7 @@ def build(args: argparse.Namespace):
             raise SystemExit(f"wacr-mock: {exc}") from None
         except StoreError as exc:
             raise SystemExit(f"wacr-mock: --state-file {args.state_file} cannot be written ({exc})") from None
-    return MockApp(core, args.cors_origin or None, args.spec)
+    return MockApp(core, args.cors_origin or None, args.spec, public_url=args.public_url)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -201,6 +201,24 @@ class MockCore:
                 hook(request, response)
             return response
 
+    def refuses_before_body(self, request: CoreRequest) -> bool:
+        """Whether the route or the token refuses ``request`` whatever its body (D6 checks them first):
+        an adapter then answers without reading a large body (F4). Control calls are not judged here."""
+        if is_control_path(request.path):
+            return False
+        named = dict(self.steps.named)
+        exchange = Exchange(request, "", 0.0)
+        with self.lock:
+            try:
+                for name in ("route", "authenticate"):
+                    if name in named:
+                        named[name](self, exchange)
+            except ApiError:
+                return True
+            except Exception:  # noqa: BLE001  (a changed step: let the full pipeline answer)
+                return False
+        return False
+
     def refused_write(self, request: CoreRequest, failure: StoreError) -> str:
         """A commit failed: the working set goes back to the last commit, and one line says why."""
         self.store = self.database.load(self.blank_store())
