@@ -55,6 +55,11 @@ class Writers:
         for thread in self.threads:
             thread.join(30)
 
+    def wait_for_first(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.acknowledged and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def write(self, number: int) -> None:
         with httpx.Client(
             base_url=self.server.api, headers={"Authorization": f"Bearer {self.token}"}
@@ -114,6 +119,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_write(start_server, tmp_path: Pa
         server = start_server("--state-file", str(state))
         token = token if round_number else writing_tenant(server)
         with Writers(server, token, f"r{round_number}") as writers:
+            writers.wait_for_first()  # a loaded machine may be slow to acknowledge the first write
             time.sleep(rng.uniform(*SECONDS_PER_ROUND))
             server.process.kill()  # SIGKILL: no shutdown hook runs
             server.process.wait(10)

@@ -112,3 +112,16 @@ def test_a_reset_on_a_full_disk_keeps_the_state(
     assert control.post("/reset").status_code == 500
     disk.full = False
     assert client.get(f"/sources/{created['id']}").status_code == 200
+
+
+def test_a_list_page_is_in_id_order_whatever_order_records_came_in(
+    control: httpx.Client, client: httpx.Client
+) -> None:
+    """Tables are kept in id order, so the default list (sort by id) pages them without sorting."""
+    created = [client.post("/sources", json={"name": f"S{n}"}).json()["data"]["id"] for n in range(20)]
+    for record_id in created[::3]:
+        assert client.delete(f"/sources/{record_id}").status_code in (200, 204)
+    pages = [client.get("/sources", params={"per_page": 4, "page": n}).json() for n in (1, 2, 3, 4, 5, 6)]
+    ids = [s["id"] for page in pages for s in page["data"]]
+    assert ids == sorted(ids) and pages[0]["meta"]["total"] == len(ids)
+    assert pages[1]["meta"]["from"] == 5 and pages[1]["meta"]["to"] == 8
