@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from mockserver import envelopes
 from mockserver.core import MockCore
 from mockserver.cors import CorsMiddleware, CorsPolicy
 from mockserver.dashboard import dashboard_routes, is_dashboard_path
@@ -31,8 +35,16 @@ from mockserver.http import (
     body_limit,
     is_control_path,
     is_core_path,
+    media_type,
 )
 from mockserver.spec import default_spec_path
+from mockserver.steps import parse_form
+
+# Bounded work per request (F4). A body larger than this is read only once the route and the token
+# are known to take it; a multipart body larger than this is parsed in a worker thread, so one big
+# upload does not stall every other client; a body still arriving after BODY_SECONDS is cut off.
+CHECK_FIRST_BYTES = 64 * 1024
+BODY_SECONDS = 30.0
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
@@ -60,10 +72,16 @@ class MockApp:
         cors_origins: list[str] | None = None,
         spec_path: Path | None = None,
         cors: CorsPolicy | None = None,
+        body_seconds: float = BODY_SECONDS,
+        public_url: str | None = None,
     ) -> None:
-        """``cors``: who may call from a browser; by default loopback pages and ``cors_origins``."""
+        """``cors``: who may call from a browser; by default loopback pages and ``cors_origins``.
+        ``public_url``: the origin links are built on (``--public-url``); by default the address
+        the connection came to, never the request's ``Host`` header, which a client chooses."""
         self.core = core
         self.cors = cors or CorsPolicy(origins=frozenset(cors_origins or ()))
+        self.body_seconds = body_seconds
+        self.public_url = public_url.rstrip("/") if public_url else None
         spec_file = spec_path or default_spec_path()
 
         async def docs(request: Request) -> HTMLResponse:
@@ -106,30 +124,84 @@ class MockApp:
             await self.site(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body, too_large = await read_body(receive, body_limit(headers))
-        host = headers.get("host") or "127.0.0.1"
         request = CoreRequest(
             method=scope["method"],
             path=path,
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=body,
-            body_too_large=too_large,
-            origin=f"{scope.get('scheme', 'http')}://{host}",
+            origin=self.public_url or bound_origin(scope),
         )
         started = time.perf_counter()
-        response = self.core.handle(request)
+        if large_body(headers) and self.core.refuses_before_body(request):
+            # The same answer the full pipeline gives (404, 405, 401), with the body never read.
+            response = self.core.handle(request)
+            response.headers["Connection"] = "close"
+        else:
+            try:
+                body, too_large = await asyncio.wait_for(
+                    read_body(receive, body_limit(headers)), self.body_seconds
+                )
+            except asyncio.TimeoutError:
+                await send_answer(send, body_timeout(self.body_seconds))
+                return
+            request = dataclasses.replace(request, body=body, body_too_large=too_large)
+            if media_type(headers) == "multipart/form-data" and len(body) > CHECK_FIRST_BYTES:
+                request.form = await asyncio.to_thread(parse_form, request)
+            response = self.core.handle(request)
         log_request(self.core, request, response, time.perf_counter() - started)
         if response.delay_seconds:
             await asyncio.sleep(response.delay_seconds)
-        payload = response.encoded()
-        raw_headers = [(k.lower().encode(), str(v).encode()) for k, v in response.headers.items()]
-        raw_headers.append((b"content-length", str(len(payload)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        await send_answer(send, response)
+
+
+def bound_origin(scope: Scope) -> str:
+    """``scheme://address:port`` of the socket the request came in on."""
+    host, port = scope.get("server") or ("127.0.0.1", 8080)
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{scope.get('scheme', 'http')}://{host}" + (f":{port}" if port is not None else "")
+
+
+def large_body(headers: dict[str, str]) -> bool:
+    """A body too large to read before knowing it is wanted (or of unknown length: chunked)."""
+    length = headers.get("content-length", "")
+    return "transfer-encoding" in headers or (length.isdigit() and int(length) > CHECK_FIRST_BYTES)
+
+
+def body_timeout(seconds: float) -> CoreResponse:
+    """A body still trickling in after ``seconds``: the D4 envelope, and the connection closed."""
+    answer = envelopes.error(
+        "standard",
+        408,
+        "REQUEST_TIMEOUT",
+        f"The request body did not arrive within {seconds:g} seconds",
+        None,
+        str(uuid.uuid4()),
+        time.time(),
+    )
+    answer.headers.update({"Content-Type": "application/json", "Connection": "close"})
+    return answer
+
+
+async def send_answer(send: Send, response: CoreResponse) -> None:
+    payload = response.encoded()
+    raw_headers = [(k.lower().encode(), str(v).encode()) for k, v in response.headers.items()]
+    raw_headers.append((b"content-length", str(len(payload)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 REQUEST_LOG = logging.getLogger("wacr-mock")
+# Values never written to the log: tokens (a new tenant's, one sent as ?access_token=) and OTP codes.
+SECRET_NAMES = r"token|access_token|code|otp|secret|password"
+SECRET_JSON = re.compile(rf'("(?:{SECRET_NAMES})"\s*:\s*)"[^"]*"', re.IGNORECASE)
+SECRET_QUERY = re.compile(rf"((?:^|&)(?:{SECRET_NAMES})=)[^&]*", re.IGNORECASE)
+
+
+def redacted(text: str) -> str:
+    """``text`` with the values of secret-looking JSON keys and query names replaced by ``***``."""
+    return SECRET_QUERY.sub(r"\1***", SECRET_JSON.sub(r'\1"***"', text))
+
+
 BODY_LOG_LIMIT = 2000
 
 
@@ -147,11 +219,15 @@ def log_request(core: MockCore, request: CoreRequest, response: CoreResponse, se
         operation = entry.get("operation_id") or "-"
     else:
         operation = "control" if is_control_path(request.path) else "-"
-    target = request.path + (f"?{request.query_string}" if request.query_string else "")
+    target = request.path + (f"?{redacted(request.query_string)}" if request.query_string else "")
     REQUEST_LOG.info("%s %s %d %.1fms %s", request.method, target, response.status, seconds * 1000, operation)
     if REQUEST_LOG.isEnabledFor(logging.DEBUG):
-        REQUEST_LOG.debug("request body: %s", request.body[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
-        REQUEST_LOG.debug("response body: %s", response.encoded()[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
+        REQUEST_LOG.debug(
+            "request body: %s", redacted(request.body[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
+        )
+        REQUEST_LOG.debug(
+            "response body: %s", redacted(response.encoded()[:BODY_LOG_LIMIT].decode("utf-8", "replace"))
+        )
 
 
 def create_app(

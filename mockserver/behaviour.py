@@ -15,13 +15,13 @@ from mockserver.errors import ApiError
 from mockserver.limits import SlidingWindow, Window
 from mockserver.seed import SeedOptions
 from mockserver.spec import merge_all_of
-from mockserver.state import IdAllocator
+from mockserver.store import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
     from mockserver.context import Context
     from mockserver.spec import Operation
-    from mockserver.state import Tenant
+    from mockserver.store import Tenant
 
 # A body reader turns a parsed body into the one the validator sees (form coercion, PHP arrays, ...).
 BodyReader = Callable[[dict, ObjectValidator], dict]

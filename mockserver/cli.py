@@ -9,6 +9,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_TOKEN_LIMIT = 60
@@ -64,6 +65,11 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_TOKEN_LIMIT,
         metavar="N",
         help=f"requests per minute of the banner's tokens (default {DEFAULT_TOKEN_LIMIT}, as D11 gives every token)",
+    )
+    p.add_argument(
+        "--public-url",
+        default=None,
+        help="origin for the links in answers, e.g. http://mock.example:8080 (default: the bound address)",
     )
     p.add_argument("--validate-responses", action="store_true", help="check every answer against the spec")
     p.add_argument(
@@ -156,11 +162,17 @@ def build(args: argparse.Namespace):
     from mockserver.asgi import MockApp
     from mockserver.core import ControlSettings, MockCore
     from mockserver.cors import CorsPolicy
-    from mockserver.persistence import attach_state_file
+    from mockserver.store import Database, StateFileRefused, StoreError
 
     for path in args.seed:
         if not path.is_file():
             raise SystemExit(f"wacr-mock: --seed {path}: no such file")
+    if args.public_url:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+            raise SystemExit(
+                f"wacr-mock: --public-url {args.public_url}: give scheme://host[:port], e.g. http://mock.example:8080"
+            )
     spec = load_spec(args.spec)
     fixtures = list(args.seed)
     if args.token_limit != DEFAULT_TOKEN_LIMIT:
@@ -198,9 +210,14 @@ def build(args: argparse.Namespace):
             raise SystemExit(
                 f"wacr-mock: --state-file {args.state_file}: the folder {folder} does not exist; create it first"
             )
-        attach_state_file(core, args.state_file)
+        try:
+            core.use_database(Database.open_file(args.state_file))
+        except StateFileRefused as exc:
+            raise SystemExit(f"wacr-mock: {exc}") from None
+        except StoreError as exc:
+            raise SystemExit(f"wacr-mock: --state-file {args.state_file} cannot be written ({exc})") from None
     cors = CorsPolicy(loopback=args.host in LOOPBACK, origins=frozenset(args.cors_origin))
-    return MockApp(core, spec_path=args.spec, cors=cors)
+    return MockApp(core, spec_path=args.spec, cors=cors, public_url=args.public_url)
 
 
 def main(argv: list[str] | None = None) -> int:

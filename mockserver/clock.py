@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 
 
 class Clock:
-    def __init__(self, wall=time.time) -> None:
+    def __init__(self, wall=time.time, offset: float = 0.0, frozen_at: float | None = None) -> None:
         self._wall = wall
-        self._offset = 0.0
-        self._frozen_at: float | None = None
+        self._offset = offset
+        self._frozen_at = frozen_at
 
     def now(self) -> float:
         if self._frozen_at is not None:
@@ -48,6 +48,18 @@ class Clock:
     def copy(self) -> Clock:
         """A clock that reads the same now, and moves on its own from here."""
         return copy.copy(self)
+
+    def state(self) -> dict[str, float | None]:
+        """What a state file keeps of the clock: its offset from wall time, or where it stands frozen."""
+        return {"offset": self._offset, "frozen_at": self._frozen_at}
+
+    @classmethod
+    def restored(cls, state: dict[str, float | None]) -> Clock:
+        frozen_at = state.get("frozen_at")
+        return cls(
+            offset=float(state.get("offset") or 0.0),
+            frozen_at=None if frozen_at is None else float(frozen_at),
+        )
 
     def describe(self) -> dict:
         return {"now": iso(self.now()), "frozen": self.frozen}

@@ -15,7 +15,7 @@ from mockserver.behaviour import Behaviour
 from mockserver.errors import ApiError
 from mockserver.extensions import RootMessages
 from mockserver.spec import Operation
-from mockserver.state import Tenant, Token
+from mockserver.store import Tenant, Token
 
 if TYPE_CHECKING:
     from mockserver.listing import Paging  # listing builds Replies, so it sits above this module

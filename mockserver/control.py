@@ -8,6 +8,7 @@ named tenant, contact or OTP does not exist, 400 for a malformed call.
 from __future__ import annotations
 
 import hmac
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -21,12 +22,13 @@ from mockserver.http import CoreRequest, CoreResponse, json_object
 from mockserver.phones import clean_phone
 from mockserver.resources import present_contact, template_record
 from mockserver.seed import create_tenant
-from mockserver.state import Tenant
+from mockserver.store import StoreError, Tenant
 
 if TYPE_CHECKING:
     from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
 
 
+log = logging.getLogger("wacr-mock")
 LATEST_MOMENT = 253_370_764_799  # 9998-12-31T23:59:59Z: a day short of the last four-digit year
 MAX_DELAY_MS = 60_000  # a longer wait would outlast every client's timeout
 
@@ -78,8 +80,49 @@ def _name(body: dict) -> str | None:
     return name
 
 
+# The tenant settings the mock reads, and the type each must have; other keys may hold any scalar.
+SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "whatsapp_configured": (bool,),
+    "auto_contact_config": (bool,),
+    "business_account_id": (str, type(None)),
+    "sender_id": (str,),
+    "campaigns": (int,),
+    "staff": (int,),
+    "default_source_id": (int,),
+    "default_status_id": (int,),
+}
+MAX_SETTINGS = 100
+MAX_SETTING_TEXT = 1000
+
+
+def _settings(body: dict) -> dict[str, Any]:
+    """Scalars only (a nested value could not be stored or shown sensibly), typed where the mock reads them."""
+    settings = _mapping(body, "settings")
+    if len(settings) > MAX_SETTINGS:
+        raise ControlError(400, f"settings may have at most {MAX_SETTINGS} keys")
+    for key, value in settings.items():
+        if len(key) > MAX_SETTING_TEXT or (isinstance(value, str) and len(value) > MAX_SETTING_TEXT):
+            raise ControlError(
+                400, f"settings.{key[:50]}: keys and texts may have at most {MAX_SETTING_TEXT} characters"
+            )
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ControlError(400, f"settings.{key} must be a string, number, boolean or null")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ControlError(400, f"settings.{key} must be a finite number")
+        wanted = SETTING_TYPES.get(key)
+        if wanted is not None and (
+            not isinstance(value, wanted) or (bool in wanted) != isinstance(value, bool)
+        ):
+            raise ControlError(
+                400, f"settings.{key} must be {'true or false' if bool in wanted else wanted[0].__name__}"
+            )
+        if wanted == (int,):
+            _int(value, f"settings.{key}", 0)
+    return settings
+
+
 def _options(body: dict) -> dict[str, dict]:
-    return {"limits": _limits(body), "features": _features(body), "settings": _mapping(body, "settings")}
+    return {"limits": _limits(body), "features": _features(body), "settings": _settings(body)}
 
 
 def _moment(epoch: float, name: str) -> float:
@@ -107,6 +150,7 @@ def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
     tenant = core.store.tenants.get(_int(tenant_id, "tenant_id"))
     if tenant is None:
         raise ControlError(404, f"no tenant {tenant_id}")
+    core.store.touched.add(tenant.id)  # the call may change it: the commit compares its row
     return tenant
 
 
@@ -212,6 +256,8 @@ def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
         seconds = body["advance_seconds"]
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise ControlError(400, "advance_seconds must be a number")
+        if not abs(seconds) <= LATEST_MOMENT:  # also NaN; and a 400-digit integer, before any float sum
+            raise ControlError(400, "advance_seconds would put the clock outside 1970-01-01 .. 9998-12-31")
         _moment(clock.now() + seconds, "advance_seconds")
         clock.advance(seconds)
     if "now" in body:
@@ -345,7 +391,7 @@ def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
 def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     operation_id = body.get("operation_id")
-    if operation_id not in core.spec.operations:
+    if not isinstance(operation_id, str) or operation_id not in core.spec.operations:
         raise ControlError(400, f"operation_id must be one of the spec's operationIds, not {operation_id!r}")
     fault: dict[str, Any] = {}
     if "status" in body:
@@ -420,6 +466,11 @@ def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
             return CoreResponse(200, function(core, request, match.groupdict()))
         except ControlError as error:
             return CoreResponse(error.status, {"error": error.message})
+        except StoreError:
+            raise  # the core answers a commit that failed
+        except Exception:  # noqa: BLE001  (a mock bug still answers JSON, and is logged)
+            log.exception("unhandled error in control call %s %s", request.method, request.path)
+            return CoreResponse(500, {"error": "internal error in the control API (see the mock's log)"})
     if allowed:
         return CoreResponse(405, {"error": f"use {', '.join(allowed)}"}, {"Allow": ", ".join(allowed)})
     return CoreResponse(404, {"error": f"no control call {request.method} {request.path}"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mockserver import envelopes, journal
-from mockserver.behaviour import Behaviour
+from mockserver.behaviour import Behaviour, ErrorLayout
 from mockserver.clock import iso
 from mockserver.control import handle_control
 from mockserver.errors import ApiError
@@ -28,7 +28,6 @@ from mockserver.response_check import ResponseValidator
 from mockserver.routing import Router
 from mockserver.seed import apply_fixtures, default_world
 from mockserver.spec import Spec
-from mockserver.state import Store
 from mockserver.steps import (
     DEFAULT_REFERENCE_RULES,
     DEFAULT_STEPS,
@@ -37,6 +36,7 @@ from mockserver.steps import (
     ReferenceRule,
     Steps,
 )
+from mockserver.store import Database, Store, StoreError
 from mockserver.variants import VariantSet, behaviour_for, edited_spec, resolve
 
 log = logging.getLogger("wacr-mock")
@@ -84,6 +84,23 @@ def host_name(netloc: str) -> str:
     return (urlsplit(f"//{netloc}").hostname or "").lower()
 
 
+def internal_error(exchange: Exchange, layout: ErrorLayout) -> CoreResponse:
+    """The documented 500 (D4, in the instance's error ``layout``): a mock bug, or a change the store could not
+    commit."""
+    response = envelopes.error(
+        exchange.envelope,
+        500,
+        "INTERNAL_ERROR",
+        "Internal server error",
+        None,
+        exchange.request_id,
+        exchange.now,
+        layout,
+    )
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
 class MockCore:
     """A complete mock instance: compiled spec, state, clocks and handlers."""
 
@@ -120,11 +137,29 @@ class MockCore:
         self.journal: deque[dict] = deque(maxlen=2000)
         self.injected: dict[str, dict] = {}  # /__mock__/faults: errors and delays asked for, by operation
         self.store = self.new_store()
+        self.database = Database.in_memory()
+        self.database.replace(self.store)
+
+    def use_database(self, database: Database) -> None:
+        """Keeps the state in ``database`` from now on (``--state-file``): its rows when it has any,
+        else this instance's starting world written into it. StoreError when that write fails."""
+        with self.lock:
+            if database.has_data():
+                store = database.load(self.blank_store())
+            else:
+                store = self.store
+                database.replace(store)
+            self.database.close(self.store)
+            self.database, self.store = database, store
+            self.on_close.append(lambda: self.database.close(self.store))
+
+    def blank_store(self) -> Store:
+        return Store(ids=self.behaviour.ids(), seed=self.behaviour.seed)
 
     def new_store(self, fixtures: Iterable[str] | None = None) -> Store:
         """The default world (D14) plus the seed files (``fixtures``, by default the instance's own):
         what the instance starts with and resets to."""
-        store = Store(ids=self.behaviour.ids(), seed=self.behaviour.seed)
+        store = self.blank_store()
         default_world(store, (scope for op in self.spec.operations.values() for scope in op.scopes))
         for path in self.fixtures if fixtures is None else fixtures:
             apply_fixtures(store, path)
@@ -139,7 +174,9 @@ class MockCore:
 
     def reset(self) -> None:
         with self.lock:
-            self.store = self.new_store()
+            store = self.new_store()
+            self.database.replace(store)  # StoreError: the old state stays, in memory and on file
+            self.store = store
             self.journal.clear()
             self.injected.clear()
 
@@ -149,14 +186,48 @@ class MockCore:
         # One request at a time: the store has no finer locks, and a mock needs no more.
         with self.lock:
             if is_control_path(request.path):
-                response = handle_control(self, request)  # not journaled: the journal is of API calls
+                try:
+                    response = handle_control(self, request)  # not journaled: the journal is of API calls
+                    self.database.commit(self.store)
+                except StoreError as failure:
+                    response = CoreResponse(500, {"error": self.refused_write(request, failure)})
                 response.headers.setdefault("Content-Type", "application/json")
             else:
                 exchange, response = self.answer(request)
+                try:
+                    self.database.commit(self.store, exchange.tenant, exchange.token)
+                except StoreError as failure:
+                    self.refused_write(request, failure)
+                    response = internal_error(exchange, self.behaviour.error_layout)
                 self.note(request, response, exchange)
             for hook in self.after_request:
                 hook(request, response)
             return response
+
+    def refuses_before_body(self, request: CoreRequest) -> bool:
+        """Whether the route or the token refuses ``request`` whatever its body (D6 checks them first):
+        an adapter then answers without reading a large body (F4). Control calls are not judged here."""
+        if is_control_path(request.path):
+            return False
+        named = dict(self.steps.named)
+        exchange = Exchange(request, "", 0.0)
+        with self.lock:
+            try:
+                for name in ("route", "authenticate"):
+                    if name in named:
+                        named[name](self, exchange)
+            except ApiError:
+                return True
+            except Exception:  # noqa: BLE001  (a changed step: let the full pipeline answer)
+                return False
+        return False
+
+    def refused_write(self, request: CoreRequest, failure: StoreError) -> str:
+        """A commit failed: the working set goes back to the last commit, and one line says why."""
+        self.store = self.database.load(self.blank_store())
+        reason = f"could not save the change ({failure}); nothing was changed"
+        log.error("%s %s refused: %s", request.method, request.path, reason)
+        return reason
 
     def answer(self, request: CoreRequest) -> tuple[Exchange, CoreResponse]:
         exchange = Exchange(request, str(uuid.uuid4()), self.store.default_clock.now())
@@ -190,16 +261,7 @@ class MockCore:
             log.exception(
                 "unhandled error in %s %s (request %s)", request.method, request.path, exchange.request_id
             )
-            response = envelopes.error(
-                exchange.envelope,
-                500,
-                "INTERNAL_ERROR",
-                "Internal server error",
-                None,
-                exchange.request_id,
-                exchange.now,
-                self.behaviour.error_layout,
-            )
+            response = internal_error(exchange, self.behaviour.error_layout)
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
             limit = exchange.token.rate_limit_per_minute

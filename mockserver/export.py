@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mockserver.seed import seed_validator
-from mockserver.state import Store, Tenant
+from mockserver.store import Store, Tenant
 
 if TYPE_CHECKING:
     from mockserver.core import MockCore

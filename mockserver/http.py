@@ -60,6 +60,9 @@ class CoreRequest:
     body: bytes = b""
     body_too_large: bool = False
     origin: str = "http://127.0.0.1:8080"
+    # A multipart body an adapter parsed already, off its event loop (``parse_multipart``'s result, or
+    # the ValueError it raised); None: the core parses ``body`` itself.
+    form: dict[str, Any] | ValueError | None = None
 
     @classmethod
     def received(

@@ -19,6 +19,10 @@ class SlidingWindow:
         seconds until a slot frees (the ``Retry-After`` of D11)."""
         while self.hits and self.hits[0] <= now - seconds:
             self.hits.popleft()
+        # A clock moved back (D14) leaves calls "in the future": they are not in this window, so a
+        # Retry-After never says more than ``seconds`` (not the day the clock went back).
+        while self.hits and self.hits[-1] > now:
+            self.hits.pop()
         if len(self.hits) >= calls:
             return max(1, math.ceil(self.hits[0] + seconds - now))
         self.hits.append(now)

@@ -7,9 +7,10 @@ spec's root ``x-list-messages``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, KeysView, Sequence, ValuesView
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -202,12 +203,43 @@ class Paging:
     page: Pager = page_of
 
 
+class IdOrdered(Sequence[dict]):
+    """A table's records, known to be in id order (``Tenant`` keeps them so): a page of it costs
+    the page, not the table (no copy, no sort)."""
+
+    def __init__(self, records: KeysView | ValuesView) -> None:
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice) and (index.step or 1) == 1:
+            start, stop, _ = index.indices(len(self.records))
+            return list(itertools.islice(self.records, start, max(start, stop)))
+        return list(self.records)[index]
+
+
 def respond(
     ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record
 ) -> Reply:
     """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
     paging: Paging = ctx.paging
     op, behaviour = ctx.op, ctx.behaviour
+    sort = ctx.query.get("sort") or behaviour.default_sort(op)
+    unfiltered = not ctx.query.get("search") and not ctx.query.get("q")
+    unfiltered = unfiltered and not any(k.startswith("filter[") for k, _ in ctx.raw_query)
+    if isinstance(records, ValuesView) and sort == "id" and unfiltered and paging == Paging():
+        # A whole table in its own (id) order, paged as it is: the page costs what it shows.
+        url = ctx.origin + BASE_PATH + op.path
+        items, meta, links = paging.page(
+            IdOrdered(records),
+            ctx.query.get("page") or 1,
+            ctx.query.get("per_page") or 15,
+            url,
+            ctx.raw_query,
+        )
+        return Reply(present_page(ctx, items, present), listing=(meta, links))
     records = list(records)
     raw_filters = [(k, v) for k, v in ctx.raw_query if k.startswith("filter[")]
     filters = op.ext("filters", {})
@@ -230,8 +262,12 @@ def respond(
     items, meta, links = paging.page(
         records, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query
     )
+    return Reply(present_page(ctx, items, present), listing=(meta, links))
+
+
+def present_page(ctx: Context, items: list[dict], present: Callable[[dict], dict]) -> list[dict]:
     fields = ctx.query.get("fields")
-    data = [
-        select_fields(behaviour.present(op, present(item), "item", ctx.tenant.id), fields) for item in items
+    return [
+        select_fields(ctx.behaviour.present(ctx.op, present(item), "item", ctx.tenant.id), fields)
+        for item in items
     ]
-    return Reply(data, listing=(meta, links))

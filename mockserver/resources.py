@@ -14,7 +14,7 @@ import yaml
 
 from mockserver.clock import iso
 from mockserver.phones import clean_phone
-from mockserver.state import Tenant
+from mockserver.store import Tenant
 
 if TYPE_CHECKING:
     from mockserver.context import Context  # the seed builds records too, and sits below the context

@@ -13,7 +13,7 @@ import jsonschema
 import yaml
 
 from mockserver.resources import contact_defaults, template_record
-from mockserver.state import Store, Tenant
+from mockserver.store import Store, Tenant
 
 # Tokens that exist from the first second, so `curl` works at once (README).
 FULL_TOKEN = "wacr_test_full"  # every scope

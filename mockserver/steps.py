@@ -23,8 +23,15 @@ from mockserver.phones import clean_phone
 from mockserver.prefer import answer_as_preferred
 from mockserver.routing import Match
 from mockserver.spec import BASE_PATH, Operation
-from mockserver.state import Tenant, Token
-from mockserver.validation import ObjectValidator, Outcome, ReferenceCheck, coerce_text, without_empty
+from mockserver.store import Tenant, Token
+from mockserver.validation import (
+    MAX_FAILING_ITEMS,
+    ObjectValidator,
+    Outcome,
+    ReferenceCheck,
+    coerce_text,
+    without_empty,
+)
 
 if TYPE_CHECKING:
     from mockserver.core import MockCore
@@ -111,7 +118,12 @@ def authenticate(core: MockCore, exchange: Exchange) -> None:
     scheme, _, value = exchange.request.headers.get("authorization", "").partition(" ")
     token = core.store.tokens.get(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
     if token is None:
-        raise ApiError(401, "UNAUTHORIZED", exchange.op.error_message(401, "UNAUTHORIZED"))
+        raise ApiError(
+            401,
+            "UNAUTHORIZED",
+            exchange.op.error_message(401, "UNAUTHORIZED"),
+            headers={"WWW-Authenticate": 'Bearer realm="WA.cr API v2"'},
+        )
     exchange.token = token
     exchange.tenant = core.store.tenants[token.tenant_id]
     exchange.now = core.store.clock_of(exchange.tenant).now()
@@ -172,6 +184,15 @@ def load_record(core: MockCore, exchange: Exchange) -> None:
     exchange.record = record
 
 
+def parse_form(request: CoreRequest) -> dict[str, Any] | ValueError:
+    """The multipart body's fields, or why it is malformed; slow for big uploads, so adapters with an
+    event loop call it in a worker thread before the core's lock (``CoreRequest.form``)."""
+    try:
+        return parse_multipart(request.body, request.headers.get("content-type", ""))
+    except ValueError as exc:
+        return exc
+
+
 def parse_body(core: MockCore, exchange: Exchange) -> None:
     """413, then 400 for a body that is not a JSON object (or a broken form), or the D19 answer to a
     content type the operation does not take."""
@@ -183,7 +204,10 @@ def parse_body(core: MockCore, exchange: Exchange) -> None:
     kind = media_type(request.headers)
     if kind == "multipart/form-data" and kind in op.bodies:
         try:
-            exchange.body = parse_multipart(request.body, request.headers["content-type"])
+            form = request.form if request.form is not None else parse_form(request)
+            if isinstance(form, ValueError):
+                raise form
+            exchange.body = form
         except ValueError as exc:
             raise ApiError(400, "INVALID_JSON", f"Malformed multipart body: {exc}") from None
         exchange.form = True
@@ -308,9 +332,14 @@ def check_exists(ctx: Context, check: ReferenceCheck, outcome: Outcome) -> None:
     """Every referenced id is one of the tenant's records."""
     table = ctx.tenant.table(check.collection)
     if isinstance(check.value, list):
+        failures = 0
         for index, value in enumerate(check.value):
+            if failures == MAX_FAILING_ITEMS:
+                outcome.stop_listing(check.path, len(check.value) - index)
+                return
             if value not in table:
                 outcome.fail(f"{check.path}.{index}", check.message)
+                failures += 1
     elif check.value not in table:
         outcome.fail(check.path, check.message)
 

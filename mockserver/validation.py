@@ -76,6 +76,24 @@ class Outcome:
     def fail(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
 
+    def stop_listing(self, path: str, unchecked: int) -> None:
+        """A list has had ``MAX_FAILING_ITEMS`` failing items: the rest is counted, not checked (D19)."""
+        self.fail(f"{path}.*", unchecked_items_message(path, unchecked))
+
+
+# The mock's choices (D19), so a 6 MB list answers in a few KB and a few ms, not in hundreds of MB:
+# a 422 lists the first 100 failing items of a list, then how many items were left unchecked; no
+# list is checked past 10,000 items, and one without maxItems may have at most 10,000 items.
+MAX_FAILING_ITEMS = 100
+MAX_LIST_ITEMS = 10_000
+
+
+def unchecked_items_message(path: str, unchecked: int) -> str:
+    return (
+        f"{unchecked} more items of {path} were not checked (the mock stops at {MAX_FAILING_ITEMS} failing"
+        " items, or at the list's size limit)"
+    )
+
 
 def _type_ok(value: Any, expected: str, fmt: str | None) -> bool:
     if fmt == "binary":
@@ -210,17 +228,27 @@ class FieldValidator:
                 )
 
     def _validate_items(self, items: list, path: str, outcome: Outcome) -> bool:
-        failed = False
+        """Checks the items, no further than ``MAX_LIST_ITEMS`` (every item of a list a little over its
+        maxItems is still reported), listing at most ``MAX_FAILING_ITEMS`` failing ones: the work
+        and the answer stay bounded (D19)."""
+        limit = max(MAX_LIST_ITEMS, self.schema.get("maxItems", 0))
+        failed = len(items) > limit  # past maxItems as well, which has failed already where there is one
+        if failed and "maxItems" not in self.schema:
+            outcome.fail(path, f"The {self.name} may not have more than {MAX_LIST_ITEMS} items.")
+        failures = 0
         for index, item in enumerate(items):
+            if failures == MAX_FAILING_ITEMS or index == limit:
+                outcome.stop_listing(path, len(items) - index)
+                return True
             item_path = f"{path}.{index}"
             if self.item_types and not any(_type_ok(item, t, self.item_format) for t in self.item_types):
                 outcome.fail(item_path, self.messages.get("items") or self.message("type"))
-                failed = True
+                failures += 1
             elif isinstance(item, dict) and self.item_obj is not None:
                 before = len(outcome.errors)
                 self.item_obj.validate(item, item_path + ".", outcome)
-                failed = failed or len(outcome.errors) > before
-        return failed
+                failures += len(outcome.errors) > before
+        return failed or failures > 0
 
 
 @dataclass

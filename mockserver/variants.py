@@ -35,13 +35,13 @@ from mockserver.limits import FixedWindow
 from mockserver.resources import contact_defaults
 from mockserver.seed import SeedOptions
 from mockserver.spec import Spec, merge_all_of
-from mockserver.state import IdAllocator
+from mockserver.store import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
     from mockserver.context import Context
     from mockserver.spec import Operation
-    from mockserver.state import Tenant
+    from mockserver.store import Tenant
 
 
 LEVELS = ("all", "documented")  # the suite's --contract-level values

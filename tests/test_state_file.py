@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import pickle
+import sqlite3
 import stat
+import struct
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mockserver import cli
-from mockserver.persistence import FORMAT
+from mockserver.store import APPLICATION_ID, FORMAT
 from tests.helpers import run_mock_to_exit, server_tenant
 
 
@@ -80,14 +80,31 @@ def test_a_second_server_on_the_same_file_is_refused(start_server, tmp_path: Pat
     assert "Traceback" not in finished.stderr
 
 
-def test_the_file_is_private_and_no_temporary_file_is_left(start_server, tmp_path: Path) -> None:
-    """Tokens and OTP codes are inside: only the owner may read it."""
+def test_the_file_is_private_and_no_other_file_is_left(start_server, tmp_path: Path) -> None:
+    """Tokens and OTP codes are inside: only the owner may read it; its write-ahead log too."""
     state = tmp_path / "state.bin"
     server = start_server("--state-file", str(state))
     with server.client() as http:
         assert http.post("/sources", json={"name": "Private"}).status_code == 201
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.bin", "state.bin.lock"]
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    server.stop()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.bin"]
+
+
+def test_a_second_server_is_refused_however_the_path_is_spelled(start_server, tmp_path: Path) -> None:
+    """The lock is on the file itself: a symlink or another spelling of the path names the same file."""
+    state = tmp_path / "state.bin"
+    start_server("--state-file", str(state))
+    alias = tmp_path / "alias.bin"
+    alias.symlink_to(state)
+    (tmp_path / "sub").mkdir()
+    for spelled in (alias, tmp_path / "sub" / ".." / "state.bin"):
+        finished = run_mock_to_exit("--state-file", str(spelled))
+        assert finished.returncode == 1, finished.stderr
+        assert "is in use by another wacr-mock" in finished.stderr and "Traceback" not in finished.stderr
+    assert alias.is_symlink()
 
 
 def test_an_unreadable_state_file_refuses_to_start_and_is_kept(tmp_path: Path) -> None:
@@ -97,36 +114,76 @@ def test_an_unreadable_state_file_refuses_to_start_and_is_kept(tmp_path: Path) -
     finished = run_mock_to_exit("--state-file", str(state))
     assert finished.returncode == 1
     assert f"--state-file {state} cannot be read" in finished.stderr and "Traceback" not in finished.stderr
+    assert len(finished.stderr.strip().splitlines()) == 1
     assert state.read_bytes() == b"not a state file"
 
 
-class RunsCode:
-    """A pickle that would run a command when loaded."""
+# The crafted pickles of the reliability review: a dotted name reaching os.system, and a 32-byte
+# file asking for a 1.5 GB bytearray. Neither is read at all now: the file is not an SQLite store.
+DOTTED_NAME_RUNS_CODE = b"\x80\x04\x8c\x0emockserver.cli\x8c\x09os.system\x93\x8c\x12touch ran-code\x85R."
+BYTEARRAY_BOMB = (
+    b"\x80\x04\x8c\x08builtins\x8c\x09bytearray\x93J" + struct.pack("<i", 1_500_000_000) + b"\x85R."
+)
 
-    def __reduce__(self):
-        return (os.system, ("touch ran-code",))
+
+def sqlite_file(path: Path, application_id: int, version: int, extra: str = "") -> bytes:
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA application_id = {application_id}")
+    connection.execute(f"PRAGMA user_version = {version}")
+    connection.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, body TEXT NOT NULL)")
+    if extra:
+        connection.execute(extra)
+    connection.commit()
+    connection.close()
+    return path.read_bytes()
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "says"),
     [
-        b"",
-        b"\x80\x04K\x01.",
-        pickle.dumps({"format": 99, "store": None}),
-        pickle.dumps(["not", "a", "dict"]),
-        pickle.dumps({"format": FORMAT, "store": {"tenants": {}}}),
-        pickle.dumps({"format": FORMAT, "store": RunsCode()}),
+        (b"", "is empty"),
+        (b"\x80\x04K\x01.", "an older wacr-mock .a pickle."),
+        (DOTTED_NAME_RUNS_CODE, "an older wacr-mock .a pickle."),
+        (BYTEARRAY_BOMB, "an older wacr-mock .a pickle."),
+        (b'{"format": 4}', "cannot be read"),
+        ("sqlite-other", "SQLite file of another program"),
+        ("sqlite-old-format", f"not {FORMAT}"),
+        ("sqlite-extra-trigger", "does not hold the tables of a wacr-mock store"),
     ],
-    ids=["empty", "another-pickle", "another-format", "not-a-mapping", "not-a-store", "runs-code"],
+    ids=[
+        "empty",
+        "old-pickle",
+        "pickle-runs-code",
+        "pickle-bomb",
+        "json",
+        "sqlite-of-another-program",
+        "another-format",
+        "a-trigger-added",
+    ],
 )
 def test_other_unreadable_state_files_are_refused_and_kept(
-    tmp_path: Path, content: bytes, monkeypatch
+    tmp_path: Path, content: bytes | str, says: str, monkeypatch
 ) -> None:
-    """In process (fast): every unreadable file gives the same clear refusal, and none runs code."""
+    """In process (fast): every file that is not a store of this version is refused in one line,
+    left as it was, and nothing in it runs."""
     monkeypatch.chdir(tmp_path)
     state = tmp_path / "state.bin"
-    state.write_bytes(content)
-    with pytest.raises(SystemExit, match="cannot be read"):
+    if content == "sqlite-other":
+        content = sqlite_file(state, 1234, FORMAT)
+    elif content == "sqlite-old-format":
+        content = sqlite_file(state, APPLICATION_ID, FORMAT - 1)
+    elif content == "sqlite-extra-trigger":
+        content = sqlite_file(
+            state,
+            APPLICATION_ID,
+            FORMAT,
+            "CREATE TRIGGER t AFTER INSERT ON meta BEGIN DELETE FROM meta; END",
+        )
+    else:
+        state.write_bytes(content)
+    with pytest.raises(SystemExit, match=says) as refused:
         cli.build(cli.parser().parse_args(["--state-file", str(state)]))
+    assert "\n" not in str(refused.value)
     assert state.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.bin"]
     assert not (tmp_path / "ran-code").exists()

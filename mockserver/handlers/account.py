@@ -5,7 +5,7 @@ from __future__ import annotations
 from mockserver.clock import iso
 from mockserver.context import Context, Reply
 from mockserver.resources import conversations_this_month
-from mockserver.state import Tenant
+from mockserver.store import Tenant
 
 FEATURE_NAMES = {
     "contacts": "Total Contacts",

@@ -11,7 +11,7 @@ from mockserver.context import Context, Reply
 from mockserver.errors import ValidationFailed, rate_limited
 from mockserver.limits import prune_idle
 from mockserver.phones import clean_phone
-from mockserver.state import Otp
+from mockserver.store import Otp
 
 DEFAULT_PURPOSE = "authentication"
 
