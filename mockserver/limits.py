@@ -72,6 +72,21 @@ class FixedWindow:
 Window = SlidingWindow | FixedWindow
 
 
+def window_state(window: Window) -> list[float] | dict[str, float | int | None]:
+    """A window as data for the store: a sliding one's call times, a fixed one's opening and count."""
+    if isinstance(window, SlidingWindow):
+        return list(window.hits)
+    return {"opened": window.opened, "count": window.count}
+
+
+def restored_window(state: list[float] | dict[str, float | int | None]) -> Window:
+    """The window ``window_state`` gave."""
+    if isinstance(state, list):
+        return SlidingWindow(deque(state))
+    opened, count = state["opened"], state["count"]
+    return FixedWindow(None if opened is None else float(opened), int(count or 0))
+
+
 def prune_idle(windows: dict[str, Window], now: float, seconds: float, prefix: str) -> None:
     """Drops the windows under ``prefix`` that admitted no call in the last ``seconds``: without
     this, a limiter per phone ever seen would stay in memory (and in the state file) for good."""

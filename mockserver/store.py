@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.clock import Clock, iso
-from mockserver.limits import SlidingWindow
+from mockserver.limits import SlidingWindow, restored_window, window_state
 
 try:
     import fcntl
@@ -317,7 +317,7 @@ def _tenant_row(tenant: Tenant) -> dict[str, Any]:
         "plan": tenant.plan,
         "clock": tenant.clock.state() if tenant.clock else None,
         "otps": [vars(otp) for otp in tenant.otps.values()],
-        "limiters": {key: list(window.hits) for key, window in tenant.limiters.items()},
+        "limiters": {key: window_state(window) for key, window in tenant.limiters.items()},
         "whatsapp_templates": tenant.whatsapp_templates,
     }
 
@@ -353,7 +353,7 @@ def _restore_tenant(store: Store, tenant_id: int, row: dict[str, Any]) -> Tenant
     for otp in row["otps"]:
         restored = Otp(**otp)
         tenant.otps[(restored.phone, restored.purpose)] = restored
-    tenant.limiters = {key: SlidingWindow(deque(hits)) for key, hits in row["limiters"].items()}
+    tenant.limiters = {key: restored_window(state) for key, state in row["limiters"].items()}
     return tenant
 
 
