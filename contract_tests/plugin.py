@@ -260,7 +260,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     level = config.getoption("--contract-level")
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         if not is_contract_check(item):
             kept.append(item)
@@ -287,7 +288,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or not checks or config.option.collectonly:
         return
     profile = hypothesis_profile(config)
-    per_check = progress.requests_per_check(profile, settings.default.max_examples)
+    per_check = progress.requests_per_check(profile, settings().max_examples)
     pacer = pacer_of(config)
     per_minute = pacer.calls * 60 / pacer.per_seconds if pacer else None
     config.stash[PROGRESS] = progress.Progress(checks, per_check, per_minute)
@@ -477,9 +478,8 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
         reached=sorted(operations | trace.operations),
     )
     if report_.failed:
-        result.message = str(
-            report_.longrepr.reprcrash.message if hasattr(report_.longrepr, "reprcrash") else report_.longrepr
-        )[:3000]
+        crash = getattr(report_.longrepr, "reprcrash", None)
+        result.message = str(crash.message if crash is not None else report_.longrepr)[:3000]
         if trace.last is not None:
             placeholder = None if item.config.stash.get(CONTROL_AVAILABLE, True) else "$WACR_TOKEN"
             result.exchange = report.exchange_of(trace.last, placeholder)

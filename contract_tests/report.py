@@ -183,7 +183,7 @@ def render(results: list[CheckResult], operations: list[str], title: str, facts:
                 cell.failures.append(failures.index(result))
     rows = [op for op in operations if any((op, p) in cells for _, p in properties)]
     rows += sorted({op for op, _ in cells} - set(operations))
-    totals = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
     for result in results:
         totals[result.outcome] += 1
     out = [HEAD.format(title=html.escape(title))]

@@ -794,7 +794,8 @@ def day(timestamp: str, shift: int) -> str:
 def operator_expectations(operator: str, pair: dict[str, Any]) -> list[tuple[str, set]]:
     """Values of the operator's documented example field, each with the contacts of ``pair`` it must list."""
     a, b = pair["a"], pair["b"]
-    both, neither, only_a, only_b = {a["id"], b["id"]}, set(), {a["id"]}, {b["id"]}
+    neither: set[int] = set()
+    both, only_a, only_b = {a["id"], b["id"]}, {a["id"]}, {b["id"]}
     created = a["created_at"]
     before, after, later = day(created, -2), day(created, 2), day(created, 4)
     other = a["status_id"] + b["status_id"]  # no status of either contact
