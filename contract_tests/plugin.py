@@ -29,7 +29,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, in_process, report
+from contract_tests import contract, in_process, report, smoke_selection
 from contract_tests.target import Api, Control, Pacer, Target, TenantHandle, Traffic
 
 IN_PROCESS_URL = "http://wacr-mock.test/api/v2"
@@ -113,8 +113,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--contract-level",
         choices=("documented", "all"),
-        default="all",
-        help="documented: run only the checks that rest on the published docs",
+        default=None,
+        help="documented: run only the checks that rest on the published docs; all (default; "
+        "documented under --smoke): decisions too",
     )
     group.addoption(
         "--allow-send",
@@ -137,8 +138,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--smoke",
         action="store_true",
-        help="every documented check once, one example each (--contract-level documented with the "
-        "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes",
+        help="the smoke selection (smoke-selection.json: the checks that catch the most seeded bugs per "
+        "request, at least one per operation), one example each, at --contract-level documented unless "
+        "given: at most 600 requests, under 10 minutes at a live server's 60 a minute",
     )
     group.addoption(
         "--no-send",
@@ -170,12 +172,39 @@ def pytest_configure(config: pytest.Config) -> None:
     _CONFIG.append(config)
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    if config.getoption("--contract-level") is None:  # --smoke defaults to the docs, any other run to all
+        config.option.contract_level = "documented" if config.getoption("--smoke") else "all"
+    if runs_contract_suite(config):
+        count_schemathesis_calls()
     if config.getoption("--smoke"):
-        config.option.contract_level = "documented"
         settings.load_profile("smoke")
     # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
     elif runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
         settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_SCHEMATHESIS_COUNTED: list[bool] = []
+
+
+def count_schemathesis_calls() -> None:
+    """Schemathesis sends its own requests (not through ``Target``): a global hook counts them in the run's
+    traffic and in the running check's, so request counts and budgets include the schema checks."""
+    if _SCHEMATHESIS_COUNTED:
+        return
+    _SCHEMATHESIS_COUNTED.append(True)
+    import schemathesis  # here, not at the top: only runs of the contract suite pay for the import
+
+    @schemathesis.hook("after_call")
+    def count(context, case, response) -> None:
+        if not _CONFIG:
+            return
+        config = _CONFIG[-1]
+        config.stash.setdefault(TRAFFIC, Traffic()).requests += 1
+        trace = config.stash.setdefault(TRACE, CheckTrace())
+        trace.requests += 1
+        operation_id = contract.operation_for(case.method, case.formatted_path)
+        if operation_id is not None:
+            trace.operations.add(operation_id)
 
 
 def target_problem(base_url: str) -> str | None:
@@ -231,7 +260,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    if config.getoption("--smoke"):
+        keep_smoke_selection(config, items, level)
     config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item) for item in items)
+
+
+def keep_smoke_selection(config: pytest.Config, items: list[pytest.Item], level: str) -> None:
+    """--smoke: only the checks of the smoke selection for ``level`` (``smoke-selection.json``)."""
+    wanted = smoke_selection.chosen(level)
+    kept, dropped, found = [], [], set()
+    for item in items:
+        check = smoke_selection.check_id(smoke_selection.node_id(item))
+        found.add(check)
+        (kept if check in wanted or not is_contract_check(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:
+        return
+    terminal.write_line(
+        f"WA.cr contract: --smoke runs the smoke selection at level {level}: "
+        f"{len(kept)} checks, {len(dropped)} others deselected (one example each)"
+    )
+    # Of the modules collected (a run may name some only): chosen checks that are gone (renamed or removed).
+    modules = {check.split("::")[0] for check in found}
+    missing = sorted(check for check in wanted - found if check.split("::")[0] in modules)
+    if missing and not config.getoption("keyword") and not config.getoption("markexpr"):
+        terminal.write_line(
+            f"WA.cr contract: {len(missing)} checks of the smoke selection are no longer in the suite (renamed "
+            f"or removed: run python -m contract_tests.smoke_selection measure): {', '.join(missing)}",
+            yellow=True,
+        )
 
 
 # --- target ---------------------------------------------------------------------------------
@@ -351,6 +411,7 @@ class CheckTrace:
 
     operations: set[str] = field(default_factory=set)
     last: httpx.Response | None = None
+    requests: int = 0
 
 
 TRACE = pytest.StashKey[CheckTrace]()
@@ -362,6 +423,7 @@ def _recorder(config: pytest.Config) -> Callable[[str, str, httpx.Response], Non
     def record(method: str, path: str, response: httpx.Response) -> None:
         trace = config.stash.setdefault(TRACE, CheckTrace())
         trace.last = response
+        trace.requests += 1
         operation_id = contract.operation_for(method, path)
         if operation_id is not None:
             trace.operations.add(operation_id)
@@ -396,7 +458,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
     rule, where = report.rule_and_provenance(doc, tier, sorted(operations), provenance)
     outcome = "failed" if report_.failed else "skipped" if report_.skipped else "passed"
     result = report.CheckResult(
-        item.nodeid,
+        smoke_selection.node_id(item),
         function,
         module,
         sorted(operations),
@@ -405,6 +467,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
         rule,
         where,
         reached=sorted(operations | trace.operations),
+        requests=trace.requests,
     )
     if report_.failed:
         result.message = str(
