@@ -3,6 +3,7 @@
     python -m contract_tests.meta                  # the CI run: both tables below
     python -m contract_tests.meta --thorough       # also every variant alone, every mutant under every profile
     python -m contract_tests.meta --smoke-power --no-specificity   # what --smoke catches
+    python -m contract_tests.meta --profile-report --no-sensitivity --no-specificity  # detection per request
     python -m contract_tests.meta --mutants otp_not_consumed page_overlap --profiles minimal
     python -m contract_tests.meta --list
 
@@ -25,6 +26,11 @@ every run as a real server.
 Detection power of ``--smoke`` (every documented check once, one example each), with
 ``--smoke-power`` or ``--thorough``: the share of mutants a smoke run over the mutant's
 area modules catches, reported, not required.
+
+Detection per request, with ``--profile-report [smoke] [default]``: for each profile (``--smoke``, the smoke
+selection; ``default``, the ``ci`` profile) and level, the mutants the profile catches over each mutant's area
+modules (as the sensitivity runs) and the requests the whole profile sends against a live-like ``wacr-mock
+--no-control``; reported, not required.
 
 Exit status: 0 when every mutant was caught and every variant passed, 1 otherwise.
 """
@@ -69,12 +75,13 @@ class Run:
     seconds: float
     first_failure: str
     counts: dict[str, int]
+    stdout: str = ""
 
     def count(self, outcome: str) -> int:
         return self.counts.get(outcome, 0)
 
 
-def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
+def pytest_run(label: str, args: list[str], env: dict[str, str], keep_stdout: bool = False) -> Run:
     started = time.perf_counter()
     result = subprocess.run([*PYTEST, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     failed = re.search(r"^(?:FAILED|ERROR) (\S+)", result.stdout, re.MULTILINE)
@@ -88,7 +95,12 @@ def pytest_run(label: str, args: list[str], env: dict[str, str]) -> Run:
             f"--- {label}: exit {result.returncode}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
         )
     return Run(
-        label, result.returncode, time.perf_counter() - started, failed.group(1) if failed else "", counts
+        label,
+        result.returncode,
+        time.perf_counter() - started,
+        failed.group(1) if failed else "",
+        counts,
+        result.stdout if keep_stdout else "",
     )
 
 
@@ -174,6 +186,74 @@ def run_variant(case: VariantCase) -> Run:
         return pytest_run(case.label, [*args, "--base-url", server.api_url], clean_env())
     finally:
         server.stop()
+
+
+# --- detection per profile and level (--profile-report) -------------------------------------------
+
+PROFILES = {  # what a team runs: the smoke selection, and the full default (``ci``) profile
+    "smoke": ["--smoke"],
+    "default": [],
+}
+SENT = re.compile(r"WA\.cr contract: ([\d,]+) requests sent")
+
+
+@dataclass(frozen=True)
+class ProfileCase:
+    profile: str
+    level: str
+    mutant: str  # "" for the correct mock, where the requests are counted
+    area: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.mutant or 'correct mock'} [{self.profile} @ {self.level}]"
+
+
+def run_profile_case(case: ProfileCase) -> Run:
+    """A profile at a level: against a mutant over its area's modules, stopping at the first failure (as the
+    sensitivity runs), or the whole suite against a live-like ``wacr-mock --no-control`` (one token, no control
+    API) to count the profile's requests."""
+    args = [*PROFILES[case.profile], "--contract-level", case.level]
+    if case.mutant:
+        modules = [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
+        return pytest_run(
+            case.label,
+            ["-p", "contract_tests.mutant_plugin", *modules, *args, "-x"],
+            clean_env(WACR_MUTANT=case.mutant),
+        )
+    from contract_tests import smoke_selection
+
+    with smoke_selection.live_like_server() as url:
+        live = [*smoke_selection.LIVE_OPTIONS, "--base-url", url]
+        return pytest_run(case.label, [SUITE, *args, *live], clean_env(), keep_stdout=True)
+
+
+def profile_cases(profiles: list[str], mutants: dict[str, str]) -> list[ProfileCase]:
+    return [
+        ProfileCase(profile, level, mutant, area)
+        for profile in profiles
+        for level in LEVELS
+        for mutant, area in [("", ""), *mutants.items()]
+    ]
+
+
+def print_profile_report(results: list[tuple[ProfileCase, Run]]) -> None:
+    print("\n### Detection per request: mutants caught and requests sent, per profile and level\n")
+    print("| profile | level | mutants caught | missed | requests (live-like) | at 60/min |")
+    print("|---|---|---|---|---|---|")
+    for profile in dict.fromkeys(case.profile for case, _ in results):
+        for level in LEVELS:
+            runs = [(case, run) for case, run in results if (case.profile, case.level) == (profile, level)]
+            mutant_runs = [(case, run) for case, run in runs if case.mutant]
+            caught = sum(run.exit_code == 1 for _, run in mutant_runs)
+            missed = [case.mutant for case, run in mutant_runs if run.exit_code != 1]
+            sent = [SENT.search(run.stdout) for case, run in runs if not case.mutant]
+            requests = int(sent[0].group(1).replace(",", "")) if sent and sent[0] else 0
+            share = 100 * caught / max(len(mutant_runs), 1)
+            print(
+                f"| {profile} | {level} | {caught}/{len(mutant_runs)} ({share:.0f}%) | {', '.join(missed) or '-'} "
+                f"| {requests:,} | {requests / 60:.1f} min |"
+            )
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -265,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the share of mutants --smoke catches (part of --thorough)",
     )
+    parser.add_argument(
+        "--profile-report",
+        nargs="*",
+        choices=sorted(PROFILES),
+        help="also report, per profile (default: smoke and default) and level, the mutants it catches and "
+        "the requests it sends against a live-like mock (not a gate)",
+    )
     parser.add_argument("--list", action="store_true", help="list mutants, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)
@@ -288,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sensitivity and (args.smoke_power or args.thorough):
         cases = [MutantCase(name, area, None, smoke=True) for name, area in chosen_mutants.items()]
         print_smoke(run_all(cases, run_mutant, args.workers, "detection power of --smoke (not a gate)"))
+    if args.profile_report is not None:
+        cases = profile_cases(args.profile_report or list(PROFILES), chosen_mutants)
+        print_profile_report(
+            run_all(cases, run_profile_case, args.workers, "detection per profile (not a gate)")
+        )
     if not args.no_specificity:
         alone = list(variants) if args.thorough else []
         cases = variant_cases(chosen_profiles, alone, args.thorough or args.servers)
