@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from contract_tests.smoke_selection import LIVE_OPTIONS, live_like_server
+from contract_tests.in_process import LIVE_OPTIONS, live_like_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {

@@ -221,10 +221,8 @@ def run_profile_case(case: ProfileCase) -> Run:
             ["-p", "contract_tests.mutant_plugin", *modules, *args, "-x"],
             clean_env(WACR_MUTANT=case.mutant),
         )
-    from contract_tests import smoke_selection
-
-    with smoke_selection.live_like_server() as url:
-        live = [*smoke_selection.LIVE_OPTIONS, "--base-url", url]
+    with in_process.live_like_server() as url:
+        live = [*in_process.LIVE_OPTIONS, "--base-url", url]
         return pytest_run(case.label, [SUITE, *args, *live], clean_env(), keep_stdout=True)
 
 

@@ -35,14 +35,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from contract_tests.in_process import LIVE_OPTIONS, live_like_server
 
 SELECTION_FILE = Path(__file__).resolve().with_name("smoke-selection.json")
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,15 +61,6 @@ ERROR_CODE_MODULES = (
     "test_routing_and_bodies.py",  # 405, 400
     "test_rate_limits.py",  # 429
 )
-# As against a live server: the tokens a team passes, with a limit the run never reaches.
-LIVE_SEED = """tenants:
-  - id: 1
-    limits: {contacts: -1, conversations: -1}  # a run makes more contacts than a plan's 1000
-    tokens:
-      - {token: live_full, scopes: ["*"], rate_limit_per_minute: 1000000}
-      - {token: live_none, scopes: [], rate_limit_per_minute: 1000000}
-"""
-LIVE_OPTIONS = ["--token", "live_full", "--limited-token", "live_none", "--allow-send"]
 SMOKE_RUN = ["--hypothesis-profile", "smoke", "--contract-level", "all"]
 
 
@@ -100,21 +92,6 @@ class Check:
     operations: list[str]  # operations it calls there
     module: str
     caught: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def live_like_server() -> Iterator[str]:
-    """A fresh ``wacr-mock --no-control`` on loopback seeded with LIVE_SEED's tokens; yields its API URL."""
-    from contract_tests.in_process import start_server
-
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as seed:
-        seed.write(LIVE_SEED)
-        seed.flush()
-        server = start_server("--no-control", "--seed", seed.name)
-        try:
-            yield server.api_url
-        finally:
-            server.stop()
 
 
 def suite_run(args: list[str], env: dict[str, str]) -> tuple[int, list[dict]]:
