@@ -84,7 +84,11 @@ def data_schema(op: Operation) -> dict:
 
 
 def field_tiers(schema: dict) -> dict[str, Tier]:
-    """The resource fields a check may read: every property the spec does not mark as the mock's (D19)."""
+    """The resource fields a check may read: every property the spec does not mark as the mock's (D19); none of
+    a schema the spec marks as the mock's as a whole (the items of List Groups and List Templates, whose response
+    tables the docs do not give)."""
+    if contract.tier_of(schema.get("x-provenance")) == "mock" and "x-provenance" in schema:
+        return {}
     tiers = {
         name: contract.tier_of(sub.get("x-provenance")) for name, sub in schema.get("properties", {}).items()
     }
