@@ -257,8 +257,8 @@ def body_must_be_refused(op: ContractOperation, case) -> bool:
     if text:
         # D19: a nested object in a multipart body (Send Media's ``contact``) may be decoded and validated, or
         # taken as text and ignored, so the rules inside it force nothing.
-        for name, sub in (rules.get("properties") or {}).items():
-            if "object" in types_of(sub):
+        for name, sub in (schema.get("properties") or {}).items():
+            if "object" in types_of(sub) and name in (rules.get("properties") or {}):
                 rules["properties"][name] = {}
     return all(breaks(reading(body, schema, trim, text), rules) for trim in (False, True))
 
