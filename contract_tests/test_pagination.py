@@ -36,7 +36,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
-from contract_tests.contract import Tier
+from contract_tests.contract import Tier, weakest
 from contract_tests.operations import fill, record_read
 from contract_tests.reader import ContractOperation as Operation
 from contract_tests.reader import merge_all_of
@@ -51,17 +51,11 @@ MAX_PER_PAGE = 100
 MOST_CREATED = {"messages": 4, "templates": 0}
 ALNUM = string.ascii_letters + string.digits
 CONTACT_TYPES: list[str] = list(contract.spec().operation("createContact").body_fields["type"].schema["enum"])
-STRENGTH: dict[str, int] = {"mock": 0, "decided": 1, "documented": 2}
 # Paging, the D3 envelope and its 422s hold for every list, whatever its page says.
 PAGE_TIER: Tier = "decided"
 
 
 # --- the spec: tiers of list behaviour --------------------------------------------------------------
-
-
-def weakest(*tiers: Tier) -> Tier:
-    """A check is only as strong as the weakest thing it rests on."""
-    return min(tiers, key=STRENGTH.__getitem__)
 
 
 def list_tier(op: Operation, key: str) -> Tier:
