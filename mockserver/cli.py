@@ -259,20 +259,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def server_config(app, host: str, port: int, log_level: str):
+    """The uvicorn settings the mock runs with (``benchmarks/http_load.py`` serves its baseline with them too)."""
+    import uvicorn
+
+    # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=3
+    )
+
+
 def serve(app, args: argparse.Namespace, banner) -> None:
     """Runs ``app`` on uvicorn and prints ``banner(base URL)`` once the port is bound."""
     import uvicorn
 
-    # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=3,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, args.host, args.port, args.log_level))
 
     original_startup = server.startup
 
