@@ -11,10 +11,12 @@ import contextlib
 import dataclasses
 import logging
 import re
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import swagger_ui_bundle
 from starlette.applications import Starlette
@@ -44,6 +46,7 @@ from mockserver.steps import parse_form
 # are known to take it; a multipart body larger than this is parsed in a worker thread, so one big
 # upload does not stall every other client; a body still arriving after BODY_SECONDS is cut off.
 CHECK_FIRST_BYTES = 64 * 1024
+T = TypeVar("T")
 BODY_SECONDS = 30.0
 
 
@@ -138,9 +141,7 @@ class MockApp:
             response.headers["Connection"] = "close"
         else:
             try:
-                body, too_large = await asyncio.wait_for(
-                    read_body(receive, body_limit(headers)), self.body_seconds
-                )
+                body, too_large = await within(self.body_seconds, read_body(receive, body_limit(headers)))
             except asyncio.TimeoutError:
                 await send_answer(send, body_timeout(self.body_seconds))
                 return
@@ -159,6 +160,15 @@ def bound_origin(scope: Scope) -> str:
     host, port = scope.get("server") or ("127.0.0.1", 8080)
     host = f"[{host}]" if ":" in str(host) else host
     return f"{scope.get('scheme', 'http')}://{host}" + (f":{port}" if port is not None else "")
+
+
+async def within(seconds: float, reading: Coroutine[Any, Any, T]) -> T:
+    """``reading``'s result, or asyncio.TimeoutError after ``seconds``; ``asyncio.timeout`` where there is
+    one (Python 3.11+), as it runs the read in the request's own task instead of a new one."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await reading
+    return await asyncio.wait_for(reading, seconds)
 
 
 def large_body(headers: dict[str, str]) -> bool:

@@ -324,6 +324,8 @@ def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
         entries = entries[-_int(query["limit"], "limit", 1) :]
     if query.get("bodies", "false").lower() not in ("true", "1", "yes"):
         entries = [{k: v for k, v in e.items() if k != "detail"} for e in entries]
+    else:
+        entries = [{**e, "detail": e["detail"].rendered()} for e in entries]
     return {"requests": entries}
 
 

@@ -303,6 +303,7 @@ class MockCore:
                     response.status,
                     response.headers,
                     response.body,
+                    sent=response.encoded(),  # encoded once: the adapters send these bytes
                 ),
             }
         )

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from mockserver.errors import ApiError
 
 API_PREFIX = "/api"
@@ -83,6 +85,19 @@ class CoreResponse:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0  # an injected latency: each adapter waits it in its own way
+    sent: bytes | None = field(default=None, repr=False, compare=False)  # ``encoded()``'s result
 
     def encoded(self) -> bytes:
-        return b"" if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
+        """The body as JSON bytes, encoded once (the journal keeps what the client got)."""
+        if self.sent is None:
+            self.sent = b"" if self.body is None else json_bytes(self.body)
+        return self.sent
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact JSON. orjson where it can (ten times faster on an answer), the standard library where it
+    cannot (an integer beyond 64 bits, a NaN, a subclass it does not take): the same JSON value either way."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":")).encode()

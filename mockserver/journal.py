@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.spec import Operation
@@ -182,6 +183,56 @@ def refusal(op: Operation | None, status: int, body: Any) -> dict | None:
     return explained
 
 
+# Bodies up to this size are kept as they came and rendered only when the journal is read with bodies
+# (most entries never are); a larger one is rendered at once, so an entry never holds more than this.
+LAZY_LIMIT = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The journal's full view of one exchange; its bodies are rendered when
+    ``GET /__mock__/requests?bodies=true`` asks (``rendered()``)."""
+
+    request_headers: dict[str, str]
+    request_body: bytes | str  # as it came, or its text when large
+    response_headers: dict[str, str]
+    response_body: Any  # the value answered, its JSON as sent (``Encoded``), or its text when large
+    refusal: dict | None
+    otp: bool
+
+    def rendered(self) -> dict:
+        return {
+            "request": {
+                "headers": masked_headers(self.request_headers),
+                "body": kept_text(self.request_body, self.otp),
+            },
+            "response": {
+                "headers": masked_headers(self.response_headers),
+                "body": kept_text(self.response_body),
+            },
+            "refusal": self.refusal,
+        }
+
+
+class Encoded(bytes):
+    """A response body as sent (JSON bytes): shown as the value it encodes, unmasked, as answers are."""
+
+
+def kept(raw: Any, otp: bool = False) -> Any:
+    """What an entry keeps of a body: the body itself when small, else its text at once."""
+    if isinstance(raw, (bytes, bytearray)) and len(raw) > LAZY_LIMIT:
+        return kept_text(raw, otp)
+    return raw
+
+
+def kept_text(kept_body: Any, otp: bool = False) -> str:
+    if isinstance(kept_body, str):
+        return kept_body  # rendered when it was kept
+    if isinstance(kept_body, Encoded):
+        return body_text(json.loads(kept_body) if kept_body else None)
+    return body_text(kept_body, otp)
+
+
 def detail(
     method: str,
     request_headers: dict[str, str],
@@ -190,11 +241,16 @@ def detail(
     status: int,
     response_headers: dict[str, str],
     response_body: Any,
-) -> dict:
-    """The journal's full view of one exchange."""
+    sent: bytes | None = None,
+) -> Detail:
+    """The journal's full view of one exchange. ``sent``: ``response_body`` as encoded for the client,
+    kept instead of the value (a later change to a record the value shares cannot reach it)."""
     otp = op is not None and op.path.startswith("/auth/")
-    return {
-        "request": {"headers": masked_headers(request_headers), "body": body_text(request_body, otp)},
-        "response": {"headers": masked_headers(response_headers), "body": body_text(response_body)},
-        "refusal": refusal(op, status, response_body),
-    }
+    return Detail(
+        request_headers,
+        kept(request_body, otp),
+        response_headers,
+        kept(Encoded(sent)) if sent is not None else response_body,
+        refusal(op, status, response_body),
+        otp,
+    )
