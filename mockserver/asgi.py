@@ -32,6 +32,7 @@ from mockserver.cors import CorsMiddleware, CorsPolicy
 from mockserver.dashboard import dashboard_routes, is_dashboard_path
 from mockserver.docs_page import docs_page, spec_for_docs
 from mockserver.http import (
+    BODY_SECONDS,
     CoreRequest,
     CoreResponse,
     body_limit,
@@ -47,7 +48,6 @@ from mockserver.steps import parse_form
 # upload does not stall every other client; a body still arriving after BODY_SECONDS is cut off.
 CHECK_FIRST_BYTES = 64 * 1024
 T = TypeVar("T")
-BODY_SECONDS = 30.0
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mockserver.http import BODY_SECONDS, HEAD_SECONDS
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_TOKEN_LIMIT = 60
 
@@ -41,6 +43,16 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 and at most 3600")
+    return seconds
 
 
 def parser() -> argparse.ArgumentParser:
@@ -100,6 +112,21 @@ def parser() -> argparse.ArgumentParser:
         help="answer as a legitimate variant (a variant or profile name, see --list-variants); repeatable",
     )
     p.add_argument("--list-variants", action="store_true", help="list the variants and profiles and exit")
+    p.add_argument(
+        "--head-timeout",
+        type=positive_seconds,
+        default=HEAD_SECONDS,
+        metavar="SECONDS",
+        help=f"close a connection that sends no complete request head within SECONDS of opening or of its last "
+        f"answer (default {HEAD_SECONDS:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=positive_seconds,
+        default=BODY_SECONDS,
+        metavar="SECONDS",
+        help=f"answer 408 and close when a request body is still arriving after SECONDS (default {BODY_SECONDS:g})",
+    )
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
 
@@ -217,7 +244,9 @@ def build(args: argparse.Namespace):
         except StoreError as exc:
             raise SystemExit(f"wacr-mock: --state-file {args.state_file} cannot be written ({exc})") from None
     cors = CorsPolicy(loopback=args.host in LOOPBACK, origins=frozenset(args.cors_origin))
-    return MockApp(core, spec_path=args.spec, cors=cors, public_url=args.public_url)
+    return MockApp(
+        core, spec_path=args.spec, cors=cors, public_url=args.public_url, body_seconds=args.body_timeout
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,13 +288,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def server_config(app, host: str, port: int, log_level: str):
-    """The uvicorn settings the mock runs with (``benchmarks/http_load.py`` serves its baseline with them too)."""
+def server_config(app, host: str, port: int, log_level: str, head_seconds: float = HEAD_SECONDS):
+    """The uvicorn settings the mock runs with (``benchmarks/http_load.py`` serves its baseline with them too):
+    uvicorn's HTTP protocol with a deadline on each request head (``mockserver/connections.py``)."""
     import uvicorn
+
+    from mockserver.connections import with_head_deadline
 
     # A request waiting out an injected delay must not hold up Ctrl-C or SIGTERM for long.
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=3
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        http=with_head_deadline(head_seconds),
     )
 
 
@@ -273,7 +311,7 @@ def serve(app, args: argparse.Namespace, banner) -> None:
     """Runs ``app`` on uvicorn and prints ``banner(base URL)`` once the port is bound."""
     import uvicorn
 
-    server = uvicorn.Server(server_config(app, args.host, args.port, args.log_level))
+    server = uvicorn.Server(server_config(app, args.host, args.port, args.log_level, args.head_timeout))
 
     original_startup = server.startup
 

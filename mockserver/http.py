@@ -19,6 +19,10 @@ API_PREFIX = "/api"
 CONTROL_PREFIX = "/__mock__"
 JSON_LIMIT = 10 * 1024 * 1024
 MULTIPART_LIMIT = 120 * 1024 * 1024  # the largest upload a plan allows, with room for the form around it
+# Connection deadlines: a request head must be complete this long after the connection opened or its last
+# answer went out (mockserver/connections.py); a body must be complete this long after its head (asgi.py).
+HEAD_SECONDS = 10.0
+BODY_SECONDS = 30.0
 
 
 def media_type(headers: dict[str, str]) -> str:
