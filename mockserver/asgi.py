@@ -12,11 +12,12 @@ import dataclasses
 import logging
 import re
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import swagger_ui_bundle
 from starlette.applications import Starlette
@@ -31,6 +32,7 @@ from mockserver.core import MockCore
 from mockserver.cors import CorsMiddleware, CorsPolicy
 from mockserver.dashboard import dashboard_routes, is_dashboard_path
 from mockserver.docs_page import docs_page, spec_for_docs
+from mockserver.errors import ApiError
 from mockserver.http import (
     BODY_SECONDS,
     CoreRequest,
@@ -38,20 +40,28 @@ from mockserver.http import (
     body_limit,
     is_control_path,
     is_core_path,
+    json_object,
     media_type,
+    reads_as_json,
+    yielding_loads,
 )
+from mockserver.multipart import parse_multipart_file
 from mockserver.spec import default_spec_path
-from mockserver.steps import parse_form
 
 # Bounded work per request (F4). A body larger than this is read only once the route and the token
-# are known to take it; a multipart body larger than this is parsed in a worker thread, so one big
-# upload does not stall every other client; a body still arriving after BODY_SECONDS is cut off.
+# are known to take it; a multipart body larger than this goes to a temporary file as it arrives and
+# is parsed from there in a worker thread (``parse_multipart_file``: a large file part is measured where
+# it lies, never read), so one big upload neither fills memory nor stalls every other client; a body
+# still arriving after BODY_SECONDS is cut off.
 CHECK_FIRST_BYTES = 64 * 1024
 T = TypeVar("T")
 
 
-async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """Reads at most ``limit`` bytes; the flag says the body was larger (it is drained, not kept)."""
+async def read_body(receive: Receive, limit: int, spool: BinaryIO | None = None) -> tuple[bytes, bool]:
+    """Reads at most ``limit`` bytes; the flag says the body was larger (it is drained, not kept).
+
+    With ``spool`` (a large upload) the body goes to that file as it arrives, and only its first
+    ``CHECK_FIRST_BYTES`` are returned (what the journal and the debug log show of it)."""
     chunks, size, too_large = [], 0, False
     while True:
         message = await receive()
@@ -60,10 +70,32 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
         if size > limit:
             too_large = True
             chunks = []
+        elif chunk and spool is not None:
+            spool.write(chunk)
+            if size - len(chunk) < CHECK_FIRST_BYTES:
+                chunks.append(chunk)
         elif chunk:
             chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks), too_large
+            kept = b"".join(chunks)
+            return (kept if spool is None else kept[: CHECK_FIRST_BYTES + 1]), too_large
+
+
+def parsed_json(body: bytes) -> dict[str, Any] | ApiError:
+    """A large JSON body as the core would read it (``CoreRequest.parsed_json``), parsed so that the
+    event loop keeps running meanwhile (``yielding_loads``)."""
+    try:
+        return json_object(body, yielding_loads)
+    except ApiError as error:
+        return error
+
+
+def form_of(spool: BinaryIO, content_type: str) -> dict[str, Any] | ValueError:
+    """A spooled multipart body's fields, or why it is malformed (``CoreRequest.form``)."""
+    try:
+        return parse_multipart_file(spool, content_type)
+    except ValueError as exc:
+        return exc
 
 
 class MockApp:
@@ -140,14 +172,22 @@ class MockApp:
             response = self.core.handle(request)
             response.headers["Connection"] = "close"
         else:
-            try:
-                body, too_large = await within(self.body_seconds, read_body(receive, body_limit(headers)))
-            except asyncio.TimeoutError:
-                await send_answer(send, body_timeout(self.body_seconds))
-                return
-            request = dataclasses.replace(request, body=body, body_too_large=too_large)
-            if media_type(headers) == "multipart/form-data" and len(body) > CHECK_FIRST_BYTES:
-                request.form = await asyncio.to_thread(parse_form, request)
+            upload = media_type(headers) == "multipart/form-data" and large_body(headers)
+            with (
+                tempfile.TemporaryFile(prefix="wacr-upload-") if upload else contextlib.nullcontext() as spool
+            ):
+                try:
+                    body, too_large = await within(
+                        self.body_seconds, read_body(receive, body_limit(headers), spool)
+                    )
+                except asyncio.TimeoutError:
+                    await send_answer(send, body_timeout(self.body_seconds))
+                    return
+                request = dataclasses.replace(request, body=body, body_too_large=too_large)
+                if spool is not None and not too_large:
+                    request.form = await asyncio.to_thread(form_of, spool, headers.get("content-type", ""))
+                elif len(body) > CHECK_FIRST_BYTES and reads_as_json(headers):
+                    request.parsed_json = await asyncio.to_thread(parsed_json, body)
             response = self.core.handle(request)
         log_request(self.core, request, response, time.perf_counter() - started)
         if response.delay_seconds:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.context import Context, Reply
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
-from mockserver.http import CoreRequest, json_object, media_type
+from mockserver.http import CoreRequest, media_type, reads_as_json
 from mockserver.listing import invalid_query
 from mockserver.multipart import parse_multipart
 from mockserver.phones import clean_phone
@@ -185,8 +185,8 @@ def load_record(core: MockCore, exchange: Exchange) -> None:
 
 
 def parse_form(request: CoreRequest) -> dict[str, Any] | ValueError:
-    """The multipart body's fields, or why it is malformed; slow for big uploads, so adapters with an
-    event loop call it in a worker thread before the core's lock (``CoreRequest.form``)."""
+    """The multipart body's fields, or why it is malformed. A large upload reaches the core already
+    parsed (``CoreRequest.form``: the ASGI app spools it to a file and parses it in a worker thread)."""
     try:
         return parse_multipart(request.body, request.headers.get("content-type", ""))
     except ValueError as exc:
@@ -211,10 +211,10 @@ def parse_body(core: MockCore, exchange: Exchange) -> None:
         except ValueError as exc:
             raise ApiError(400, "INVALID_JSON", f"Malformed multipart body: {exc}") from None
         exchange.form = True
-    elif kind and not (kind == "application/json" or kind.endswith("+json")):
+    elif not reads_as_json(request.headers):
         exchange.body = core.behaviour.foreign_body(op, kind)
     else:
-        exchange.body = json_object(request.body)
+        exchange.body = request.json_object()
 
 
 def validate(core: MockCore, exchange: Exchange) -> None:

@@ -227,11 +227,15 @@ class FieldValidator:
                     )
                 )
 
+    def checked_items(self) -> int:
+        """How many items of a list are looked at: the rest is neither checked nor cleaned (F4)."""
+        return max(MAX_LIST_ITEMS, self.schema.get("maxItems", 0))
+
     def _validate_items(self, items: list, path: str, outcome: Outcome) -> bool:
         """Checks the items, no further than ``MAX_LIST_ITEMS`` (every item of a list a little over its
         maxItems is still reported), listing at most ``MAX_FAILING_ITEMS`` failing ones: the work
         and the answer stay bounded (D19)."""
-        limit = max(MAX_LIST_ITEMS, self.schema.get("maxItems", 0))
+        limit = self.checked_items()
         failed = len(items) > limit  # past maxItems as well, which has failed already where there is one
         if failed and "maxItems" not in self.schema:
             outcome.fail(path, f"The {self.name} may not have more than {MAX_LIST_ITEMS} items.")
@@ -375,12 +379,13 @@ def without_empty(obj: dict, validator: ObjectValidator, prefix: str = "") -> tu
             emptied += inner
         elif isinstance(value, list) and f.item_obj is not None:
             items = []
-            for index, item in enumerate(value):
+            limit = f.checked_items()  # the items after it are not checked, so they are kept as sent
+            for index, item in enumerate(value[:limit]):
                 if isinstance(item, dict):
                     item, inner = without_empty(item, f.item_obj, f"{path}.{index}.")
                     emptied += inner
                 items.append(item)
-            kept[f.name] = items
+            kept[f.name] = items + value[limit:]
     return kept, emptied
 
 
