@@ -62,7 +62,8 @@ async def read_body(receive: Receive, limit: int, spool: BinaryIO | None = None)
 
     With ``spool`` (a large upload) the body goes to that file as it arrives, and only its first
     ``CHECK_FIRST_BYTES`` are returned (what the journal and the debug log show of it)."""
-    chunks, size, too_large = [], 0, False
+    chunks: list[bytes] = []
+    size, too_large = 0, False
     while True:
         message = await receive()
         chunk = message.get("body", b"")

@@ -10,7 +10,7 @@ import mmap
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from mockserver.validation import UploadedFile
 
@@ -44,7 +44,8 @@ def form_head(content_type: str) -> bytes:
 def field_of(part: Message, size: int | None = None) -> tuple[str, Any] | None:
     """A part's name and value (None: an unnamed part, ignored). ``size``: a file part's payload size,
     measured where it lies, so the payload is not read."""
-    name = part.get_param("name", header="content-disposition")
+    # Any: an RFC 2231 name comes as a (charset, language, value) tuple, kept as the key it always was.
+    name: Any = part.get_param("name", header="content-disposition")
     if name is None:
         raise ValueError("a part has no Content-Disposition name")
     if not name:
@@ -52,7 +53,7 @@ def field_of(part: Message, size: int | None = None) -> tuple[str, Any] | None:
     filename = part.get_filename()
     if filename is not None and size is not None:
         return name, UploadedFile(filename, part.get_content_type(), size)
-    payload = part.get_payload(decode=True) or b""
+    payload = cast(bytes, part.get_payload(decode=True) or b"")  # bytes: a decoded leaf part's payload
     if filename is not None:
         return name, UploadedFile(filename, part.get_content_type(), len(payload))
     try:
