@@ -337,12 +337,16 @@ def replay(
     steps = check.get("steps") or []
     if not steps:
         raise ReplayError(f"{check['nodeid']} failed before sending a request: there is nothing to replay")
-    for step in steps:
+    for step in steps:  # before a first request is sent
         if not step["body_kept"]:
             raise ReplayError(
                 f"step {step['step']} sent a body of {step['body_bytes']:,} bytes, more than the report keeps: "
                 "this failure cannot be replayed from the report; rerun its check"
             )
+        for variable, value in tokens.items():
+            if not value and step["headers"].get("authorization") == f"Bearer ${variable}":
+                option = "--" + variable.removeprefix("WACR_").lower().replace("_", "-")
+                raise ReplayError(f"step {step['step']} needs ${variable}: pass {option} or set {variable}")
     client = client or bounded_client()
     base = base_url.rstrip("/")
     root = base.removesuffix("/api/v2")
@@ -366,8 +370,6 @@ def replay(
         headers = dict(step["headers"])
         for variable, value in tokens.items():
             if headers.get("authorization") == f"Bearer ${variable}":
-                if not value:
-                    raise ReplayError(f"step {step['step']} needs ${variable}: pass it (--token) or set it")
                 headers["authorization"] = f"Bearer {value}"
         for use in step["uses"]:
             if use["in"] == "header":

@@ -137,3 +137,13 @@ def test_a_streamed_upload_is_part_of_the_reported_sequence(tmp_path: Path, star
         and "--data-raw" in last_command
         and 'name="media_file"' in last_command
     )
+
+
+def test_replay_says_why_it_cannot_replay(mutant_run: tuple[Path, str], tmp_path: Path) -> None:
+    directory, _ = mutant_run
+    unknown = replay(directory, "99", "http://127.0.0.1:9/api/v2")
+    assert unknown.returncode == 2 and not unknown.stdout, unknown.stdout
+    assert "has no failed check '99'; its failed checks: 1 " in unknown.stderr, unknown.stderr
+    assert "test_tenant_matches_its_model" in unknown.stderr
+    missing = wacr_contract("replay", str(tmp_path / "nowhere"), "1", cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read the report" in missing.stderr, missing.stderr
