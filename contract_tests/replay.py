@@ -11,6 +11,7 @@ variables the suite reads them from.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import shlex
 import time
@@ -22,15 +23,15 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
+from contract_tests import contract
 from contract_tests.journal import Journal, Step
 from contract_tests.target import RETRY_LIMIT, bounded_client, retry_after_seconds
 
 API, ROOT = "$WACR_BASE_URL", "${WACR_BASE_URL%/api/v2}"
-COLLECTIONS = {"contacts", "groups", "sources", "statuses", "templates", "messages", "tenants", "comments"}
 STRING_KINDS = ("token", "code")  # string values worth linking: a tenant's token, an OTP's code
 SKIPPED_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 # Values that differ on every run of a correct server, left out when two answers are compared.
-VOLATILE = ("request_id", "timestamp", "token", "code")
+VOLATILE = ("request_id", "timestamp", "token")
 
 JsonPath = list[str | int]
 
@@ -82,9 +83,15 @@ def report_steps(steps: list[Step], base_url: str, secrets: dict[str, str]) -> l
 def collection_of(url: str) -> str:
     """The first collection a report URL names (``/groups/7/contacts``: groups), or ""."""
     named = [
-        s for s in urlsplit(url.removeprefix(ROOT).removeprefix(API)).path.split("/") if s in COLLECTIONS
+        s for s in urlsplit(url.removeprefix(ROOT).removeprefix(API)).path.split("/") if s in collections()
     ]
     return named[0] if named else ""
+
+
+@functools.cache
+def collections() -> frozenset[str]:
+    """What a path's segment may name: the first segment of every documented path, and D14's tenants."""
+    return frozenset(op.path.split("/")[1] for op in contract.spec().operations.values()) | {"tenants"}
 
 
 def plural(word: str) -> str:
@@ -97,7 +104,7 @@ def kind_of(key: str, collection: str) -> str | None:
         return key
     if key in ("id", "ids"):
         return collection or None
-    if key in COLLECTIONS:  # a contact's ``groups``: ids of groups
+    if key in collections():  # a contact's ``groups``: ids of groups
         return key
     for suffix in ("_ids", "_id"):
         if key.endswith(suffix):
@@ -109,7 +116,7 @@ def walk(value: Any, path: JsonPath, collection: str) -> Iterator[tuple[JsonPath
     """(path, kind, value) of every linkable scalar under ``value``: ids, tokens and codes."""
     if isinstance(value, dict):
         for key, item in value.items():
-            inner = key if key in COLLECTIONS else collection
+            inner = key if key in collections() else collection
             kind = kind_of(key, collection)
             if kind is not None and is_linkable(item, kind):
                 yield [*path, key], kind, item
@@ -145,7 +152,7 @@ def used_values(entry: dict) -> Iterator[tuple[str, Any, str, Any]]:
     url = urlsplit(entry["url"].replace(API, "http://api").replace(ROOT, "http://root"))
     segments = url.path.split("/")
     for index, segment in enumerate(segments):
-        if segment.isdigit() and index and segments[index - 1] in COLLECTIONS:
+        if segment.isdigit() and index and segments[index - 1] in collections():
             yield "path", index, segments[index - 1], segment
     for name, value in parse_qsl(url.query):
         key = name.rsplit("[", 1)[-1].rstrip("]")
@@ -307,7 +314,7 @@ def masked(answer: str) -> Any:
     """An answer with what differs on every run of a correct server left out: ids, tokens, codes, times."""
 
     def mask(value: Any, key: str = "") -> Any:
-        if key in VOLATILE or key.endswith("_at") or kind_of(key, "records"):  # ids of any kind too
+        if volatile(key, value):
             return "…"
         if isinstance(value, dict):
             return {k: mask(v, k) for k, v in value.items()}
@@ -319,6 +326,14 @@ def masked(answer: str) -> Any:
         return mask(json.loads(answer))
     except ValueError:
         return answer
+
+
+def volatile(key: str, value: Any) -> bool:
+    if key in VOLATILE or key.endswith("_at"):
+        return True
+    if key == "code":  # an OTP's code differs each time; an error's code does not
+        return isinstance(value, str) and value.isdigit()
+    return kind_of(key, "records") is not None  # an id of any kind
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 The page is for people who never saw pytest: a matrix of operations against
 properties (one column per check function), each cell green, red or grey with
-the provenance tier of the checks in it, and for each failure the first failing
-example as a curl command, the answer received, and the rule it breaks with its
-docs page or decision. One self-contained file: no script, no CDN.
+the provenance tier of the checks in it, and for each failure its last request as
+a curl command, the answer received, the rule it breaks with its docs page or
+decision, and every request the check sent as a replay script (replay.py). One
+self-contained file: no script, no CDN.
 """
 
 from __future__ import annotations
@@ -250,7 +251,7 @@ def render_failure(index: int, result: CheckResult) -> str:
         f"<p><b>Provenance</b> {html.escape(result.provenance)}</p>",
     ]
     if result.exchange is not None:
-        parts.append("<p><b>First failing example</b></p>")
+        parts.append("<p><b>The last request</b>, whose answer failed the check</p>")
         parts.append(f"<pre class=curl>{html.escape(result.exchange.curl)}</pre>")
         parts.append(f"<p><b>Answer</b> HTTP {result.exchange.status}</p>")
         parts.append(f"<pre class=answer>{html.escape(result.exchange.answer)}</pre>")
