@@ -23,5 +23,7 @@ pytest.register_assert_rewrite(
 SUITE_DEPENDENCIES = ("hypothesis", "schemathesis")
 
 pytest_plugins = (
-    ["contract_tests.plugin"] if all(importlib.util.find_spec(name) for name in SUITE_DEPENDENCIES) else []
+    ["contract_tests.plugin", "contract_tests.drawn"]
+    if all(importlib.util.find_spec(name) for name in SUITE_DEPENDENCIES)
+    else []
 )

@@ -29,7 +29,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, gate, in_process, progress, report
+from contract_tests import contract, gate, in_process, progress, replay, report
+from contract_tests.journal import Journal
 from contract_tests.pacing import SharedPacer
 from contract_tests.target import (
     ANSWER_SECONDS,
@@ -331,6 +332,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         live = Target(IN_PROCESS_URL, transport=in_process.transport())
     live.traffic = config.stash.setdefault(TRAFFIC, Traffic())
     live.on_request = _recorder(config)
+    live.journal = config.stash.setdefault(JOURNAL, Journal())
     yield live
     live.close()
 
@@ -422,9 +424,11 @@ class CheckTrace:
 
     operations: set[str] = field(default_factory=set)
     last: httpx.Response | None = None
+    last_operation: str | None = None  # the operation of ``last``: where a failing check's assertion looked
 
 
 TRACE = pytest.StashKey[CheckTrace]()
+JOURNAL = pytest.StashKey[Journal]()
 STATS = pytest.StashKey[dict[str, list[int]]]()  # operationId -> [checks run, failed]
 RESULTS = pytest.StashKey[list[report.CheckResult]]()
 
@@ -434,6 +438,7 @@ def _recorder(config: pytest.Config) -> Callable[[str, str, httpx.Response], Non
         trace = config.stash.setdefault(TRACE, CheckTrace())
         trace.last = response
         operation_id = contract.operation_for(method, path)
+        trace.last_operation = operation_id
         if operation_id is not None:
             trace.operations.add(operation_id)
 
@@ -443,7 +448,21 @@ def _recorder(config: pytest.Config) -> Callable[[str, str, httpx.Response], Non
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     item.config.stash[TRACE] = CheckTrace()
+    if JOURNAL in item.config.stash:
+        item.config.stash[JOURNAL].clear()
     yield
+
+
+def run_base_url(config: pytest.Config) -> str:
+    return (config.getoption("--base-url") or IN_PROCESS_URL).rstrip("/")
+
+
+def run_tokens(config: pytest.Config) -> dict[str, str]:
+    """The run's own tokens and the variables that stand for them in a report."""
+    return {
+        config.getoption("--token") or "": "WACR_TOKEN",
+        config.getoption("--limited-token") or "": "WACR_LIMITED_TOKEN",
+    }
 
 
 def tier_of_item(item: pytest.Item) -> str:
@@ -483,6 +502,14 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
         if trace.last is not None:
             placeholder = None if item.config.stash.get(CONTROL_AVAILABLE, True) else "$WACR_TOKEN"
             result.exchange = report.exchange_of(trace.last, placeholder)
+        # The verdict falls on the operation whose answer the failing assertion read, not on every one reached.
+        if trace.last_operation in operations:
+            result.failed_operations = [trace.last_operation]
+        journal = item.config.stash.get(JOURNAL, None)
+        if journal is not None and journal.steps:
+            result.steps, result.script = replay.failure_record(
+                journal, run_base_url(item.config), run_tokens(item.config)
+            )
     elif report_.skipped and isinstance(report_.longrepr, tuple):
         result.message = str(report_.longrepr[2])
     return result
@@ -530,7 +557,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         stats = config.stash.setdefault(STATS, defaultdict(lambda: [0, 0]))
         for operation_id in result.get("reached", ()):
             stats[operation_id][0] += 1
-            stats[operation_id][1] += int(result.get("outcome") == "failed")
+            blamed = result.get("failed_operations") or result.get("reached", ())
+            stats[operation_id][1] += int(result.get("outcome") == "failed" and operation_id in blamed)
 
 
 def report_as_it_goes(config: pytest.Config) -> None:

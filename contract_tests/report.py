@@ -2,9 +2,10 @@
 
 The page is for people who never saw pytest: a matrix of operations against
 properties (one column per check function), each cell green, red or grey with
-the provenance tier of the checks in it, and for each failure the first failing
-example as a curl command, the answer received, and the rule it breaks with its
-docs page or decision. One self-contained file: no script, no CDN.
+the provenance tier of the checks in it, and for each failure its last request as
+a curl command, the answer received, the rule it breaks with its docs page or
+decision, and every request the check sent as a replay script (replay.py). One
+self-contained file: no script, no CDN.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class CheckResult:
     message: str = ""
     exchange: Exchange | None = None
     reached: list[str] = field(default_factory=list)  # every operation the check called, fixtures included
+    # A failed check: the operations its failing assertion judged (the others it reached kept their rules).
+    failed_operations: list[str] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)  # a failed check's requests and answers (replay.py)
+    script: str = ""  # those steps as curl lines
 
 
 @dataclass
@@ -135,6 +140,9 @@ def write(
         "operations": operations,
         "checks": [asdict(result) for result in results],
     }
+    failed = (check for check in payload["checks"] if check["outcome"] == "failed")
+    for number, check in enumerate(failed, 1):
+        check["id"] = str(number)  # what ``wacr-contract replay REPORT ID`` takes
     replace_atomically(directory / "report.json", json.dumps(payload, indent=2, ensure_ascii=False))
     page = directory / "index.html"
     replace_atomically(page, render(results, operations, title, facts))
@@ -177,9 +185,12 @@ def render(results: list[CheckResult], operations: list[str], title: str, facts:
     for result in results:
         for op in result.operations or ["(no operation)"]:
             cell = cells[(op, result.property)]
-            cell.outcomes[result.outcome] += 1
+            outcome = result.outcome
+            if outcome == "failed" and result.failed_operations and op not in result.failed_operations:
+                outcome = "passed"  # its answers were taken: another operation's answer failed the check
+            cell.outcomes[outcome] += 1
             cell.tiers.add(result.tier)
-            if result.outcome == "failed":
+            if outcome == "failed":
                 cell.failures.append(failures.index(result))
     rows = [op for op in operations if any((op, p) in cells for _, p in properties)]
     rows += sorted({op for op, _ in cells} - set(operations))
@@ -231,20 +242,27 @@ def render_cell(cell: Cell | None, op: str, prop: str) -> str:
 
 
 def render_failure(index: int, result: CheckResult) -> str:
+    blamed = result.failed_operations or result.operations
     parts = [
         f"<section class=failure id='failure-{index}'>",
-        f"<h3>{html.escape(', '.join(result.operations) or '(no operation)')} × {html.escape(result.property)}</h3>",
+        f"<h3>{index + 1}. {html.escape(', '.join(blamed) or '(no operation)')} × {html.escape(result.property)}</h3>",
         f"<p class=check>{html.escape(result.nodeid)}</p>",
         f"<p><b>Rule</b> {html.escape(result.rule or '(no description)')}</p>",
         f"<p><b>Provenance</b> {html.escape(result.provenance)}</p>",
     ]
     if result.exchange is not None:
-        parts.append("<p><b>First failing example</b></p>")
+        parts.append("<p><b>The last request</b>, whose answer failed the check</p>")
         parts.append(f"<pre class=curl>{html.escape(result.exchange.curl)}</pre>")
         parts.append(f"<p><b>Answer</b> HTTP {result.exchange.status}</p>")
         parts.append(f"<pre class=answer>{html.escape(result.exchange.answer)}</pre>")
     else:
         parts.append("<p><i>The check failed before sending a request.</i></p>")
+    if result.steps:
+        parts.append(
+            f"<p><b>Replay</b> the {len(result.steps)} requests of this check, and judge the answers: "
+            f"<code>wacr-contract replay report.json {index + 1} --base-url URL</code>. As a script:</p>"
+        )
+        parts.append(f"<pre class='curl script'>{html.escape(result.script)}</pre>")
     parts.append(f"<p><b>Why it failed</b></p><pre class=why>{html.escape(result.message)}</pre></section>")
     return "\n".join(parts)
 
@@ -266,7 +284,7 @@ td.skipped,.legend .skipped{{background:#d0d7de;color:#57606a}} td.none{{backgro
 td.failed a{{color:#fff;font-weight:700;text-decoration:none}}
 .failure{{border-left:4px solid #cf222e;padding:8px 14px;margin:12px 0;background:#fff8f8}}
 pre{{background:#f6f8fa;padding:8px 10px;border-radius:6px;white-space:pre-wrap;word-break:break-all;margin:4px 0 10px}}
-pre.curl{{background:#0d1117;color:#e6edf3}} pre.answer,pre.why{{max-height:260px;overflow:auto}} .check{{font-family:ui-monospace,monospace;color:#57606a;font-size:12px}}
+pre.curl{{background:#0d1117;color:#e6edf3}} pre.answer,pre.why{{max-height:260px;overflow:auto}} pre.script{{max-height:360px;overflow:auto}} .check{{font-family:ui-monospace,monospace;color:#57606a;font-size:12px}}
 </style></head><body>"""
 
 LEGEND = (

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from contract_tests.journal import Journal, RecordingTransport
+
 RETRY_LIMIT = 3
 # Every answer is read within these bounds, so a hostile target (an endless body, one byte every few
 # seconds, 50 MB answers) gets a verdict instead of a hang or an exhausted memory. No WA.cr answer comes
@@ -160,6 +162,7 @@ class Target:
     pacer: Pacer | None = None
     answer_seconds: float = ANSWER_SECONDS
     traffic: Traffic = field(default_factory=Traffic)
+    journal: Journal | None = None  # where every exchange is written, control calls included
     _client: httpx.Client | None = field(default=None, repr=False)
 
     @property
@@ -169,7 +172,9 @@ class Target:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = bounded_client(self.transport, self.answer_seconds)
+            inner = self.transport or httpx.HTTPTransport()
+            recorded = RecordingTransport(inner, self.journal) if self.journal is not None else inner
+            self._client = bounded_client(recorded, self.answer_seconds)
         return self._client
 
     def request(
