@@ -49,7 +49,8 @@ BODY_SECONDS = 30.0
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     """Reads at most ``limit`` bytes; the flag says the body was larger (it is drained, not kept)."""
-    chunks, size, too_large = [], 0, False
+    chunks: list[bytes] = []
+    size, too_large = 0, False
     while True:
         message = await receive()
         chunk = message.get("body", b"")

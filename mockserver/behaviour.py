@@ -36,7 +36,7 @@ UNKNOWN_QUERY_POLICIES = ("refuse", "bad-request", "ignore")
 def coerce_form(body: dict, validator: ObjectValidator) -> dict:
     """Text fields of a form that spell the field's type become that type (integers, booleans, JSON parts)."""
     return {
-        name: coerce_text(value, validator.by_name(name).schema) if validator.by_name(name) else value
+        name: coerce_text(value, known.schema) if (known := validator.by_name(name)) else value
         for name, value in body.items()
     }
 

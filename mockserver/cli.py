@@ -154,7 +154,7 @@ def banner_token_seed(spec, limit: int) -> Path:
     handle, name = tempfile.mkstemp(prefix="wacr-token-limit-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(seed, out)
-    atexit.register(lambda: os.path.exists(name) and os.unlink(name))
+    atexit.register(Path(name).unlink, missing_ok=True)
     return Path(name)
 
 
@@ -272,17 +272,14 @@ def serve(app, args: argparse.Namespace, banner) -> None:
         access_log=False,
         timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
 
-    original_startup = server.startup
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            port = self.servers[0].sockets[0].getsockname()[1] if self.servers else args.port
+            print(banner(f"http://{args.host}:{port}"), flush=True)
 
-    async def startup(sockets=None):
-        await original_startup(sockets)
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
-        print(banner(f"http://{args.host}:{port}"), flush=True)
-
-    server.startup = startup
-    server.run()
+    AnnouncingServer(config).run()
 
 
 def proxy_main(argv: list[str]) -> int:

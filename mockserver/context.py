@@ -49,6 +49,13 @@ class Context:
     sent: dict[str, Any] = field(default_factory=dict)  # the body as parsed, before readers and D16
     item_errors: dict[str, list[str]] = field(default_factory=dict)  # failures of single batch items
 
+    @property
+    def path_record(self) -> dict:
+        """The record the path names, for an operation with ``x-path-record`` (``load_record`` found it)."""
+        if self.record is None:
+            raise RuntimeError(f"{self.op.operation_id} names no record in its path (no x-path-record)")
+        return self.record
+
     def error(
         self, status: int, code: str, details: dict | None = None, message: str | None = None
     ) -> ApiError:

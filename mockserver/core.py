@@ -237,11 +237,11 @@ class MockCore:
                 if exchange.reply is not None:  # answered early (Prefer: example=...): skip the rest
                     break
             response = envelopes.success(
-                exchange.op,
-                exchange.reply,
+                exchange.operation,
+                exchange.answered,
                 exchange.request_id,
                 exchange.now,
-                exchange.tenant.id,
+                exchange.caller_tenant.id,
                 self.behaviour,
             )
         except ApiError as error:
@@ -264,9 +264,11 @@ class MockCore:
             response = internal_error(exchange, self.behaviour.error_layout)
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
-            limit = exchange.token.rate_limit_per_minute
-            response.headers["X-RateLimit-Limit"] = str(limit)
-            response.headers["X-RateLimit-Remaining"] = str(max(0, limit - exchange.token.window.used()))
+            token = exchange.caller_token
+            response.headers["X-RateLimit-Limit"] = str(token.rate_limit_per_minute)
+            response.headers["X-RateLimit-Remaining"] = str(
+                max(0, token.rate_limit_per_minute - token.window.used())
+            )
         if exchange.injected is not None:
             response.delay_seconds = exchange.injected.get("delay_ms", 0) / 1000
         response.headers.setdefault("Content-Type", "application/json")

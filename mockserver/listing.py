@@ -121,7 +121,7 @@ def build_filters(
                 errors.setdefault(key, []).append(message)
             continue
         try:
-            predicates.append(_predicate(name, operator, raw, rule.get("type", "string")))
+            predicates.append(_predicate(name, operator, raw, (rule or {}).get("type", "string")))
         except (ValueError, TypeError):
             errors.setdefault(key, []).append(messages["bad_value"].format(field=name))
     if errors:
@@ -164,12 +164,12 @@ def select_fields(item: dict, fields: str | None) -> dict:
 
 
 def page_of(
-    records: list[dict], page: int, per_page: int, base_url: str, query: list[tuple[str, str]]
+    records: Sequence[dict], page: int, per_page: int, base_url: str, query: list[tuple[str, str]]
 ) -> tuple[list[dict], dict, dict]:
     total = len(records)
     last_page = max(1, math.ceil(total / per_page))
     start = (page - 1) * per_page
-    items = records[start : start + per_page]
+    items = list(records[start : start + per_page])
     meta = {
         "current_page": page,
         "per_page": per_page,
@@ -192,7 +192,7 @@ def page_of(
     return items, meta, links
 
 
-Pager = Callable[[list[dict], int, int, str, list[tuple[str, str]]], tuple[list[dict], dict, dict]]
+Pager = Callable[[Sequence[dict], int, int, str, list[tuple[str, str]]], tuple[list[dict], dict, dict]]
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if name is None:
+        if not isinstance(name, str):  # the HTTP policy decodes RFC 2231 names: a str or nothing
             raise ValueError("a part has no Content-Disposition name")
         if not name:
             continue  # an unnamed field is unknown, and unknown fields are ignored (D5)
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):  # a part without a body
+            payload = b""
         filename = part.get_filename()
         if filename is not None:
             fields[name] = UploadedFile(filename, part.get_content_type(), len(payload))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from mockserver.clock import iso
 from mockserver.context import Context
@@ -135,6 +135,14 @@ def record(
     }
 
 
+@overload
+def prepare(
+    ctx: Context, details: dict[str, Any] | None = None, template: None = None
+) -> tuple[str, dict, None]: ...
+@overload
+def prepare(
+    ctx: Context, details: dict[str, Any] | None = None, *, template: Callable[[], dict]
+) -> tuple[str, dict, dict]: ...
 def prepare(
     ctx: Context, details: dict[str, Any] | None = None, template: Callable[[], dict] | None = None
 ) -> tuple[str, dict, dict | None]:

@@ -52,7 +52,7 @@ DEFAULT_DETAILS: dict[str, dict[str, Any]] = {
 
 def preferences(header: str) -> dict[str, str]:
     """``code=422, example=x; error=Y`` as a dict; keys lower-cased, unparseable parts skipped."""
-    found = {}
+    found: dict[str, str] = {}
     for part in re.split(r"[,;]", header):
         match = PREFERENCE.fullmatch(part)
         if match:
@@ -62,7 +62,7 @@ def preferences(header: str) -> dict[str, str]:
 
 def examples(op: Operation) -> dict[str, tuple[int, dict]]:
     """The operation's named examples: name -> (status, body)."""
-    named = {}
+    named: dict[str, tuple[int, dict]] = {}
     for status, response in op.raw.get("responses", {}).items():
         for name, example in (
             response.get("content", {}).get("application/json", {}).get("examples") or {}
@@ -183,7 +183,7 @@ def answer_as_preferred(core: MockCore, exchange: Exchange) -> None:
     if not header:
         return
     wanted = preferences(header)
-    op = exchange.op
+    op = exchange.operation
     if "code" in wanted:
         status = wanted["code"]
         if not status.isdigit():

@@ -10,9 +10,9 @@ order is visible in one place and a seam can swap a single step.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockserver.context import Context, Reply
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 INJECTED_HEADER = "X-Mock-Fault"  # marks an answer forced through /__mock__/faults
 
+T = TypeVar("T")
+
 
 @dataclass
 class Exchange:
@@ -58,6 +60,31 @@ class Exchange:
     ctx: Context | None = None
     reply: Reply | None = None
 
+    # What the earlier steps filled, for the later ones: a step run out of order is a mock bug.
+    @property
+    def operation(self) -> Operation:
+        return filled(self.op, "op", "route")
+
+    @property
+    def route_match(self) -> Match:
+        return filled(self.match, "match", "route")
+
+    @property
+    def caller_token(self) -> Token:
+        return filled(self.token, "token", "authenticate")
+
+    @property
+    def caller_tenant(self) -> Tenant:
+        return filled(self.tenant, "tenant", "authenticate")
+
+    @property
+    def context(self) -> Context:
+        return filled(self.ctx, "ctx", "validate")
+
+    @property
+    def answered(self) -> Reply:
+        return filled(self.reply, "reply", "dispatch")
+
     @property
     def envelope(self) -> str:
         """The answer style: the operation's, or, before one is known, the route's (all share one)."""
@@ -66,6 +93,12 @@ class Exchange:
         if self.match is not None:
             return next(iter(self.match.route.methods.values())).envelope
         return "standard"
+
+
+def filled(value: T | None, name: str, step: str) -> T:
+    if value is None:
+        raise RuntimeError(f"the exchange has no {name} yet: a step before {step!r} needs it")
+    return value
 
 
 Step = Callable[["MockCore", Exchange], None]
@@ -77,7 +110,7 @@ class Steps:
 
     named: tuple[tuple[str, Step], ...]
 
-    def __iter__(self) -> Iterable[tuple[str, Step]]:
+    def __iter__(self) -> Iterator[tuple[str, Step]]:
         return iter(self.named)
 
     @property
@@ -121,7 +154,7 @@ def authenticate(core: MockCore, exchange: Exchange) -> None:
         raise ApiError(
             401,
             "UNAUTHORIZED",
-            exchange.op.error_message(401, "UNAUTHORIZED"),
+            exchange.operation.error_message(401, "UNAUTHORIZED"),
             headers={"WWW-Authenticate": 'Bearer realm="WA.cr API v2"'},
         )
     exchange.token = token
@@ -131,7 +164,7 @@ def authenticate(core: MockCore, exchange: Exchange) -> None:
 
 def count_request(core: MockCore, exchange: Exchange) -> None:
     """The token's sliding 60 s window (D11); a refused call is not counted."""
-    token = exchange.token
+    token = exchange.caller_token
     retry_after = token.window.admit(exchange.now, token.rate_limit_per_minute, 60)
     if retry_after is not None:
         error = rate_limited(retry_after)
@@ -144,14 +177,14 @@ def count_request(core: MockCore, exchange: Exchange) -> None:
 
 def inject_error(core: MockCore, exchange: Exchange) -> None:
     """An error or a delay asked for through ``/__mock__/faults`` (after the limiter, before the scope)."""
-    entry = core.injected.get(exchange.op.operation_id)
+    entry = core.injected.get(exchange.operation.operation_id)
     if entry is None:
         return
     exchange.injected = entry
     if entry.get("times") is not None:
         entry["times"] -= 1
         if entry["times"] <= 0:
-            core.injected.pop(exchange.op.operation_id, None)
+            core.injected.pop(exchange.operation.operation_id, None)
     if entry.get("status"):
         status = int(entry["status"])
         code = entry.get("code") or ("INTERNAL_ERROR" if status >= 500 else "FAULT_INJECTED")
@@ -162,25 +195,29 @@ def inject_error(core: MockCore, exchange: Exchange) -> None:
 
 def check_scope(core: MockCore, exchange: Exchange) -> None:
     """403 when the token lacks a scope the operation needs."""
-    missing = next((scope for scope in exchange.op.scopes if not exchange.token.allows(scope)), None)
+    missing = next(
+        (scope for scope in exchange.operation.scopes if not exchange.caller_token.allows(scope)), None
+    )
     if missing is not None:
         raise ApiError(403, "INSUFFICIENT_SCOPE", f"Token missing {missing} scope")
 
 
 def load_record(core: MockCore, exchange: Exchange) -> None:
     """The record the path names (``x-path-record``), or the operation's 404."""
-    lookup = exchange.op.extensions.path_record
+    lookup = exchange.operation.extensions.path_record
     if lookup is None:
         return
-    value = exchange.match.params[lookup.param]
+    value = exchange.route_match.params[lookup.param]
     if lookup.normalise == "phone":
         value = clean_phone(value)
     if lookup.field == "id":
-        record = exchange.tenant.get(lookup.collection, value)
+        record = exchange.caller_tenant.get(lookup.collection, value)
     else:
-        record = exchange.tenant.find(lookup.collection, **{lookup.field: value}) if value else None
+        record = exchange.caller_tenant.find(lookup.collection, **{lookup.field: value}) if value else None
     if record is None:
-        raise ApiError(404, "NOT_FOUND", lookup.not_found or exchange.op.error_message(404, "NOT_FOUND"))
+        raise ApiError(
+            404, "NOT_FOUND", lookup.not_found or exchange.operation.error_message(404, "NOT_FOUND")
+        )
     exchange.record = record
 
 
@@ -196,7 +233,7 @@ def parse_form(request: CoreRequest) -> dict[str, Any] | ValueError:
 def parse_body(core: MockCore, exchange: Exchange) -> None:
     """413, then 400 for a body that is not a JSON object (or a broken form), or the D19 answer to a
     content type the operation does not take."""
-    op, request = exchange.op, exchange.request
+    op, request = exchange.operation, exchange.request
     if not op.bodies:
         return
     if request.body_too_large:
@@ -219,13 +256,13 @@ def parse_body(core: MockCore, exchange: Exchange) -> None:
 
 def validate(core: MockCore, exchange: Exchange) -> None:
     """422 with every failing field: query and body rules, then uniqueness and existence."""
-    op = exchange.op
+    op = exchange.operation
     ctx = Context(
         op=op,
-        tenant=exchange.tenant,
-        token=exchange.token,
+        tenant=exchange.caller_tenant,
+        token=exchange.caller_token,
         now=exchange.now,
-        params=exchange.match.params,
+        params=exchange.route_match.params,
         raw_query=exchange.request.query,
         body=exchange.body,
         record=exchange.record,
@@ -254,8 +291,8 @@ def validate(core: MockCore, exchange: Exchange) -> None:
                 for message in messages:
                     outcome.fail(path, message)
     format_failures = set(outcome.errors) if core.behaviour.batch_format_refuses else set()
-    for check in outcome.references:
-        core.reference_rules[check.rule](ctx, check, outcome)
+    for reference in outcome.references:
+        core.reference_rules[reference.rule](ctx, reference, outcome)
     partial = op.ext("partial-items")
     if partial:
         # Failures of single items (``contacts.N.field``) are the handler's to judge: skipped as
@@ -273,7 +310,7 @@ def validate(core: MockCore, exchange: Exchange) -> None:
 
 def dispatch(core: MockCore, exchange: Exchange) -> None:
     """The operation's handler: business rules (OTP limiters, plan limits, ...) and the answer's data."""
-    exchange.reply = core.handlers[exchange.op.operation_id](exchange.ctx)
+    exchange.reply = core.handlers[exchange.operation.operation_id](exchange.context)
 
 
 DEFAULT_STEPS = Steps(

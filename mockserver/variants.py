@@ -814,6 +814,9 @@ class _Builder:
 
     def freeze(self) -> Behaviour:
         allocator = functools.partial(IdAllocator, **self.ids) if self.ids else IdAllocator
+        options = dict(self.options)
+        if self.presenters:
+            options["present"] = chain(self.presenters)
         return replace(
             Behaviour(),
             form_readers=tuple(self.form_readers),
@@ -823,8 +826,7 @@ class _Builder:
             spec_edits=tuple(self.spec_edits),
             ids=allocator,
             seed=SeedOptions(**self.seed),
-            **({"present": chain(self.presenters)} if self.presenters else {}),
-            **self.options,
+            **options,
         )
 
 
