@@ -11,26 +11,81 @@ import hmac
 import logging
 import math
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
+from mockserver.behaviour import Behaviour
 from mockserver.clock import Clock, parse_iso
 from mockserver.errors import ApiError
-from mockserver.export import seed_of
+from mockserver.export import StateSource, seed_of
 from mockserver.http import CoreRequest, CoreResponse, json_object
 from mockserver.phones import clean_phone
 from mockserver.resources import present_contact, template_record
 from mockserver.seed import create_tenant
+from mockserver.spec import Spec
 from mockserver.store import StoreError, Tenant
-
-if TYPE_CHECKING:
-    from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
-
 
 log = logging.getLogger("wacr-mock")
 LATEST_MOMENT = 253_370_764_799  # 9998-12-31T23:59:59Z: a day short of the last four-digit year
 MAX_DELAY_MS = 60_000  # a longer wait would outlast every client's timeout
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class ControlSettings:
+    """The control API (``/__mock__``): on or off, the secret it asks for, and whom it answers.
+
+    ``hosts``: the ``Host`` names it answers to (None: any), so a page that rebinds its own
+    DNS name to 127.0.0.1 cannot reach it. A browser call (one with an ``Origin``) is answered
+    only from a loopback page or an origin in ``origins``, so no other page can change the
+    mock behind its user's back.
+    """
+
+    enabled: bool = True
+    admin_secret: str | None = None
+    hosts: frozenset[str] | None = None
+    origins: frozenset[str] = frozenset()
+
+    def refusal(self, headers: dict[str, str]) -> str | None:
+        """Why a control call with these (lower-case) headers is refused, or None."""
+        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+            return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
+        origin = headers.get("origin")
+        if (
+            origin is not None
+            and origin not in self.origins
+            and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES
+        ):
+            return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
+        return None
+
+
+def host_name(netloc: str) -> str:
+    """``host`` of ``host:port`` or ``[v6]:port``, lower-cased."""
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
+class Controlled(StateSource, Protocol):
+    """What the control calls may read and change of their instance (``MockCore`` is one)."""
+
+    spec: Spec
+    behaviour: Behaviour
+    injected: dict[str, dict]  # /__mock__/faults, by operation
+
+    @property
+    def control(self) -> ControlSettings: ...
+
+    @property
+    def variants(self) -> Iterable[str]: ...
+
+    @property
+    def journal(self) -> Iterable[dict]: ...
+
+    def reset(self) -> None: ...
 
 
 class ControlError(Exception):
@@ -146,7 +201,7 @@ def _mapping(body: dict, name: str) -> dict:
     return value
 
 
-def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
+def _tenant(core: Controlled, tenant_id: Any) -> Tenant:
     tenant = core.store.tenants.get(_int(tenant_id, "tenant_id"))
     if tenant is None:
         raise ControlError(404, f"no tenant {tenant_id}")
@@ -161,11 +216,11 @@ def _query(request: CoreRequest) -> dict[str, str]:
 # --- calls ---------------------------------------------------------------------------------
 
 
-def health(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def health(core: Controlled, request: CoreRequest, params: dict) -> Any:
     return {"status": "ok", "operations": len(core.spec.operations), "variants": sorted(core.variants)}
 
 
-def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def reset(core: Controlled, request: CoreRequest, params: dict) -> Any:
     try:
         core.reset()  # builds the new state first: a broken seed file leaves the old one in place
     except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -176,7 +231,7 @@ def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"status": "reset"}
 
 
-def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def new_tenant(core: Controlled, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     options = _options(body)
     scopes = _scopes(body)
@@ -191,7 +246,7 @@ def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def describe_tenant(core: Controlled, request: CoreRequest, params: dict) -> Any:
     tenant = _tenant(core, params["id"])
     return {
         "tenant_id": tenant.id,
@@ -204,7 +259,7 @@ def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def change_tenant(core: Controlled, request: CoreRequest, params: dict) -> Any:
     tenant = _tenant(core, params["id"])
     body = _json(request)
     for key, values in _options(body).items():
@@ -225,7 +280,7 @@ def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return describe_tenant(core, request, params)
 
 
-def new_token(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def new_token(core: Controlled, request: CoreRequest, params: dict) -> Any:
     tenant = _tenant(core, params["id"])
     body = _json(request)
     token = core.store.add_token(
@@ -234,14 +289,14 @@ def new_token(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"tenant_id": tenant.id, "token": token.value, "scopes": sorted(token.scopes)}
 
 
-def read_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def read_clock(core: Controlled, request: CoreRequest, params: dict) -> Any:
     tenant_id = _query(request).get("tenant_id")
     if tenant_id is None:
         return core.store.default_clock.describe()
     return core.store.clock_of(_tenant(core, tenant_id)).describe()
 
 
-def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def move_clock(core: Controlled, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     if "advance_seconds" in body and "now" in body:
         raise ControlError(400, "advance_seconds and now exclude each other")
@@ -273,7 +328,7 @@ def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return clock.describe()
 
 
-def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def patch_contact(core: Controlled, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     contact_id = _int(params["id"], "id")
     owners = core.store.owners_of("contacts", contact_id)
@@ -295,7 +350,7 @@ def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return present_contact(tenant, changed, phone_as_sent=core.behaviour.phone_as_sent)
 
 
-def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def peek_otp(core: Controlled, request: CoreRequest, params: dict) -> Any:
     query = _query(request)
     if "tenant_id" not in query or "phone" not in query:
         raise ControlError(400, "tenant_id and phone are required")
@@ -306,7 +361,7 @@ def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return otp.public()
 
 
-def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def requests_journal(core: Controlled, request: CoreRequest, params: dict) -> Any:
     """Newest last; ``bodies=true`` adds headers, bodies (secrets masked) and why a refusal happened."""
     query = _query(request)
     entries = list(core.journal)
@@ -327,7 +382,7 @@ def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"requests": entries}
 
 
-def otp_inbox(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def otp_inbox(core: Controlled, request: CoreRequest, params: dict) -> Any:
     """Every stored OTP (of one tenant with ``tenant_id``), newest first, with seconds to expiry on its tenant's clock."""
     tenant_id = _query(request).get("tenant_id")
     tenants = [_tenant(core, tenant_id)] if tenant_id is not None else list(core.store.tenants.values())
@@ -341,7 +396,7 @@ def otp_inbox(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"otps": listed}
 
 
-def list_tenants(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_tenants(core: Controlled, request: CoreRequest, params: dict) -> Any:
     """Every tenant with its tokens (values included: the control API is the mock's owner's)."""
     tokens: dict[int, list[dict]] = {}
     for token in core.store.tokens.values():
@@ -366,7 +421,7 @@ def list_tenants(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def export_seed(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def export_seed(core: Controlled, request: CoreRequest, params: dict) -> Any:
     """The state as a seed file (JSON, which YAML reads) that ``--seed`` accepts again."""
     try:
         return seed_of(core)
@@ -374,11 +429,11 @@ def export_seed(core: MockCore, request: CoreRequest, params: dict) -> Any:
         raise ControlError(500, f"the state cannot be written as a seed file: {exc}") from None
 
 
-def list_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_faults(core: Controlled, request: CoreRequest, params: dict) -> Any:
     return {"faults": core.injected}
 
 
-def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_operations(core: Controlled, request: CoreRequest, params: dict) -> Any:
     """The spec's operations (for fault forms and filters)."""
     return {
         "operations": [
@@ -388,7 +443,7 @@ def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def add_fault(core: Controlled, request: CoreRequest, params: dict) -> Any:
     body = _json(request)
     operation_id = body.get("operation_id")
     if not isinstance(operation_id, str) or operation_id not in core.spec.operations:
@@ -413,7 +468,7 @@ def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"operation_id": operation_id, **fault}
 
 
-def clear_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def clear_faults(core: Controlled, request: CoreRequest, params: dict) -> Any:
     core.injected.clear()
     return {"faults": {}}
 
@@ -443,7 +498,7 @@ ROUTES: list[tuple[str, re.Pattern, Callable]] = [
 ]
 
 
-def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
+def handle_control(core: Controlled, request: CoreRequest) -> CoreResponse:
     if not core.control.enabled:
         return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
     refusal = core.control.refusal(request.headers)

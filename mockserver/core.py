@@ -13,14 +13,13 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from mockserver import envelopes, journal
 from mockserver.behaviour import Behaviour, ErrorLayout
 from mockserver.clock import iso
-from mockserver.control import handle_control
+from mockserver.control import ControlSettings, handle_control
 from mockserver.errors import ApiError
+from mockserver.exchange import Exchange, ReferenceRule, Steps
 from mockserver.handlers import handler_table
 from mockserver.http import CoreRequest, CoreResponse, is_control_path
 from mockserver.listing import Paging
@@ -28,14 +27,7 @@ from mockserver.response_check import ResponseValidator
 from mockserver.routing import Router
 from mockserver.seed import apply_fixtures, default_world
 from mockserver.spec import Spec
-from mockserver.steps import (
-    DEFAULT_REFERENCE_RULES,
-    DEFAULT_STEPS,
-    INJECTED_HEADER,
-    Exchange,
-    ReferenceRule,
-    Steps,
-)
+from mockserver.steps import DEFAULT_REFERENCE_RULES, DEFAULT_STEPS, INJECTED_HEADER
 from mockserver.store import Database, Store, StoreError
 from mockserver.variants import VariantSet, behaviour_for, edited_spec, resolve
 
@@ -47,41 +39,6 @@ AfterRequest = Callable[[CoreRequest, CoreResponse], None]
 
 # The journal keeps 2000 entries; a cap per entry keeps its bytes bounded too.
 JOURNAL_TEXT_LIMIT = 2048
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True)
-class ControlSettings:
-    """The control API (``/__mock__``): on or off, the secret it asks for, and whom it answers.
-
-    ``hosts``: the ``Host`` names it answers to (None: any), so a page that rebinds its own
-    DNS name to 127.0.0.1 cannot reach it. A browser call (one with an ``Origin``) is answered
-    only from a loopback page or an origin in ``origins``, so no other page can change the
-    mock behind its user's back.
-    """
-
-    enabled: bool = True
-    admin_secret: str | None = None
-    hosts: frozenset[str] | None = None
-    origins: frozenset[str] = frozenset()
-
-    def refusal(self, headers: dict[str, str]) -> str | None:
-        """Why a control call with these (lower-case) headers is refused, or None."""
-        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
-            return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
-        origin = headers.get("origin")
-        if (
-            origin is not None
-            and origin not in self.origins
-            and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES
-        ):
-            return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
-        return None
-
-
-def host_name(netloc: str) -> str:
-    """``host`` of ``host:port`` or ``[v6]:port``, lower-cased."""
-    return (urlsplit(f"//{netloc}").hostname or "").lower()
 
 
 def internal_error(exchange: Exchange, layout: ErrorLayout) -> CoreResponse:
@@ -111,7 +68,7 @@ class MockCore:
         variants: VariantSet | Iterable[str] = (),
         fixtures: Iterable[str] = (),
         validate_responses: bool = False,
-        control: ControlSettings = ControlSettings(),
+        control: ControlSettings | None = None,
     ) -> None:
         """``variants``: legitimate variants (``mockserver/variants.py``), fixed for the instance's life.
         ``fixtures``: seed files applied on top of the default world, at start and on every reset."""
@@ -120,7 +77,7 @@ class MockCore:
         self.behaviour: Behaviour = behaviour_for(self.variants, base)
         self.spec = edited_spec(base, self.behaviour)
         self.router = Router(list(self.spec.operations.values()))
-        self.control = control
+        self.control = control if control is not None else ControlSettings()
         self.fixtures = tuple(str(path) for path in fixtures)
         self.response_validator = (
             ResponseValidator(self.spec, lenient=bool(self.variants)) if validate_responses else None

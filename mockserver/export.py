@@ -15,15 +15,21 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mockserver.seed import seed_validator
 from mockserver.store import Store, Tenant
 
-if TYPE_CHECKING:
-    from mockserver.core import MockCore
+
+class StateSource(Protocol):
+    """The instance whose state is exported (``MockCore`` is one)."""
+
+    store: Store
+
+    def new_store(self, fixtures: Iterable[str] | None = None) -> Store: ...
+
 
 NAMED = ("sources", "statuses", "groups")
 DEFAULT_RECORDS = {"sources": "default_source_id", "statuses": "default_status_id"}
@@ -46,7 +52,7 @@ def named_records(tenant: Tenant, collection: str) -> list[dict]:
     ]
 
 
-def tenant_part(core: MockCore, tenant: Tenant, with_records: bool) -> dict[str, Any]:
+def tenant_part(core: StateSource, tenant: Tenant, with_records: bool) -> dict[str, Any]:
     tokens = [
         {"token": t.value, "scopes": sorted(t.scopes), "rate_limit_per_minute": t.rate_limit_per_minute}
         for t in core.store.tokens.values()
@@ -78,7 +84,7 @@ def seed_file(data: dict) -> Iterator[str]:
         os.unlink(path)
 
 
-def loaded(core: MockCore, data: dict) -> Store:
+def loaded(core: StateSource, data: dict) -> Store:
     """A fresh store of the same kind with only ``data`` seeded; ValueError when it is refused."""
     with seed_file(data) as path:
         return core.new_store(fixtures=[path])
@@ -108,7 +114,7 @@ def contact_part(contact: dict, maps: dict[str, dict[int, int]]) -> dict:
     return part
 
 
-def seed_of(core: MockCore) -> dict:
+def seed_of(core: StateSource) -> dict:
     """The seed file of ``core``'s state (ValueError when it cannot be written as one)."""
     tenants = sorted(core.store.tenants.values(), key=lambda t: t.id)
     first = {"tenants": [tenant_part(core, t, with_records=True) for t in tenants]}

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.clock import parse_iso
-from mockserver.context import Context, Reply
+from mockserver.context import Context, Pager, Reply, Sorter
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.spec import BASE_PATH
 
@@ -192,14 +192,11 @@ def page_of(
     return items, meta, links
 
 
-Pager = Callable[[Sequence[dict], int, int, str, list[tuple[str, str]]], tuple[list[dict], dict, dict]]
-
-
 @dataclass(frozen=True)
 class Paging:
     """How a list is ordered and cut into pages: one seam of ``MockCore`` (``core.paging``)."""
 
-    sort: Callable[[list[dict], str], list[dict]] = sort_records
+    sort: Sorter = sort_records
     page: Pager = page_of
 
 
@@ -224,7 +221,7 @@ def respond(
     ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record
 ) -> Reply:
     """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
-    paging: Paging = ctx.paging
+    paging = ctx.paging
     op, behaviour = ctx.op, ctx.behaviour
     sort = ctx.query.get("sort") or behaviour.default_sort(op)
     unfiltered = not ctx.query.get("search") and not ctx.query.get("q")

@@ -14,16 +14,13 @@ preferences (``return=minimal``, Prism's ``dynamic=true``) are ignored, as RFC 7
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.context import Reply
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
+from mockserver.exchange import Exchange, Pipeline
 from mockserver.spec import Operation
 from mockserver.validation import Outcome
-
-if TYPE_CHECKING:
-    from mockserver.core import MockCore
-    from mockserver.steps import Exchange
 
 APPLIED_HEADER = "Preference-Applied"  # RFC 7240: which preference shaped the answer
 NOT_HONOURED = "PREFER_NOT_HONOURED"
@@ -177,7 +174,7 @@ def example_answer(op: Operation, name: str) -> Reply:
     return Reply(body.get("data"), body.get("message"), listing=listing)
 
 
-def answer_as_preferred(core: MockCore, exchange: Exchange) -> None:
+def answer_as_preferred(core: Pipeline, exchange: Exchange) -> None:
     """The ``prefer`` step: raises the chosen error, or fills the reply with the chosen example."""
     header = exchange.request.headers.get("prefer")
     if not header:

@@ -39,7 +39,6 @@ from mockserver.store import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
-    from mockserver.context import Context
     from mockserver.spec import Operation
     from mockserver.store import Tenant
 
@@ -682,20 +681,18 @@ def newest_first_unless_documented(op: Operation) -> str:
 UPDATE_METHODS = ("PUT", "PATCH")
 
 
-def clear_emptied(ctx: Context, emptied: list[str]) -> None:
+def clear_emptied(op: Operation, tenant: Tenant, record: dict | None, emptied: list[str]) -> dict[str, Any]:
     """On update, an empty optional field goes back to what a create without it stores (null for most)."""
-    if ctx.op.method not in UPDATE_METHODS or ctx.record is None:
-        return
+    if op.method not in UPDATE_METHODS or record is None:
+        return {}
     defaults: dict[str, Any] = {"color": None}
-    if ctx.op.collection == "contacts":
-        defaults = {**contact_defaults(ctx.tenant, {}), "groups": []}
+    if op.collection == "contacts":
+        defaults = {**contact_defaults(tenant, {}), "groups": []}
         # A default source or status that was deleted is no default: the contact keeps its own.
         for name, collection in (("source_id", "sources"), ("status_id", "statuses")):
-            if ctx.tenant.get(collection, defaults[name]) is None:
+            if tenant.get(collection, defaults[name]) is None:
                 del defaults[name]
-    for path in emptied:
-        if "." not in path and path in defaults:
-            ctx.body[path] = defaults[path]
+    return {path: defaults[path] for path in emptied if "." not in path and path in defaults}
 
 
 # --- rules the spec marks as the mock's choice ------------------------------------------------------------

@@ -26,8 +26,8 @@ def list_contacts(ctx: Context) -> Reply:
 
 
 def create_contact(ctx: Context) -> Reply:
-    ensure_room(ctx)
-    contact = insert_contact(ctx, ctx.body)
+    ensure_room(ctx.tenant, ctx.op)
+    contact = insert_contact(ctx.tenant, ctx.body, ctx.now)
     return Reply(present_contact(ctx.tenant, contact, "groups", ctx.behaviour.phone_as_sent))
 
 
@@ -108,15 +108,18 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     if failures and options.get("continue_on_error", True) is False:
         if keep_before:
             before = [item for index, item in to_create if index < min(failures)]
-            ensure_room(ctx, len(before))
+            ensure_room(ctx.tenant, ctx.op, len(before))
             for item in before:
-                insert_contact(ctx, item)
+                insert_contact(ctx.tenant, item, ctx.now)
         raise ValidationFailed(
             {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
         )
-    ensure_room(ctx, len(to_create))
+    ensure_room(ctx.tenant, ctx.op, len(to_create))
     as_sent = ctx.behaviour.phone_as_sent
-    created = [present_contact(ctx.tenant, insert_contact(ctx, item), None, as_sent) for _, item in to_create]
+    created = [
+        present_contact(ctx.tenant, insert_contact(ctx.tenant, item, ctx.now), None, as_sent)
+        for _, item in to_create
+    ]
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {
