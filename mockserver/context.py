@@ -35,11 +35,12 @@ class PagingPolicy(Protocol):
 
 @dataclass
 class Reply:
-    """What a handler returns: ``data`` goes into the operation's envelope."""
+    """What a handler returns: ``data`` goes into the operation's envelope (``mockserver/envelopes.py``
+    builds every envelope; a handler never writes ``success`` or ``message``)."""
 
     data: Any
     message: str | None = None
-    flat: dict | None = None  # a flat (D12) answer's own fields besides success and message
+    fields: dict | None = None  # a flat (D12) answer's own top-level fields, in place of ``data``
     listing: tuple[dict, dict] | None = None  # (pagination meta, links) of a list answer
 
 

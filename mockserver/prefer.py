@@ -167,7 +167,9 @@ def example_answer(op: Operation, name: str) -> Reply:
         )
     if op.envelope == "flat":
         return Reply(
-            None, body.get("message"), flat={k: v for k, v in body.items() if k not in ("success", "message")}
+            None,
+            body.get("message"),
+            fields={k: v for k, v in body.items() if k not in ("success", "message")},
         )
     meta = {k: v for k, v in (body.get("meta") or {}).items() if k not in ("request_id", "timestamp")}
     listing = (meta, body["links"]) if "links" in body else None
