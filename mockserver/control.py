@@ -14,19 +14,19 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mockserver.behaviour import Behaviour
 from mockserver.clock import Clock, parse_iso
 from mockserver.control_spec import ControlOperation, MalformedBody, control_operations
-from mockserver.export import StateSource, seed_of
+from mockserver.export import WorldFrom, seed_of
 from mockserver.http import CoreRequest, CoreResponse
 from mockserver.phones import clean_phone
 from mockserver.resources import present_contact
 from mockserver.seed import create_tenant
 from mockserver.spec import Spec
-from mockserver.store import StoreError, Tenant
+from mockserver.store import Store, StoreError, Tenant
 
 log = logging.getLogger("wacr-mock")
 LATEST_MOMENT = 253_370_764_799  # 9998-12-31T23:59:59Z: a day short of the last four-digit year
@@ -70,23 +70,20 @@ def host_name(netloc: str) -> str:
     return (urlsplit(f"//{netloc}").hostname or "").lower()
 
 
-class Controlled(StateSource, Protocol):
-    """What the control calls may read and change of their instance (``MockCore`` is one)."""
+@dataclass(frozen=True)
+class Controlled:
+    """What the control calls may read and change of their instance, taken for one call
+    (``MockCore.controlled()`` builds it; the calls never see ``MockCore``)."""
 
+    store: Store
     spec: Spec
     behaviour: Behaviour
+    settings: ControlSettings
+    variants: Iterable[str]
+    journal: Iterable[dict]  # the API calls answered, oldest first
     injected: dict[str, dict]  # /__mock__/faults, by operation
-
-    @property
-    def control(self) -> ControlSettings: ...
-
-    @property
-    def variants(self) -> Iterable[str]: ...
-
-    @property
-    def journal(self) -> Iterable[dict]: ...
-
-    def reset(self) -> None: ...
+    reset: Callable[[], None]  # the whole state back to the instance's start
+    world_from: WorldFrom  # a fresh store of the instance's kind from seed files only (the export's check)
 
 
 class ControlError(Exception):
@@ -319,7 +316,7 @@ def list_tenants(core: Controlled, call: ControlCall) -> Any:
 def export_seed(core: Controlled, call: ControlCall) -> Any:
     """The state as a seed file (JSON, which YAML reads) that ``--seed`` accepts again."""
     try:
-        return seed_of(core)
+        return seed_of(core.store, core.world_from)
     except ValueError as exc:
         raise ControlError(500, f"the state cannot be written as a seed file: {exc}") from None
 
@@ -392,12 +389,12 @@ def control_routes() -> tuple[ControlOperation, ...]:
 
 
 def handle_control(core: Controlled, request: CoreRequest) -> CoreResponse:
-    if not core.control.enabled:
+    if not core.settings.enabled:
         return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
-    refusal = core.control.refusal(request.headers)
+    refusal = core.settings.refusal(request.headers)
     if refusal is not None:
         return CoreResponse(403, {"error": refusal})
-    secret = core.control.admin_secret
+    secret = core.settings.admin_secret
     given = request.headers.get("x-mock-admin-secret", "")
     if secret and not hmac.compare_digest(given.encode(), secret.encode()):
         return CoreResponse(403, {"error": "the control API needs the X-Mock-Admin-Secret header"})

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from mockserver import envelopes, journal
 from mockserver.behaviour import Behaviour, ErrorLayout
 from mockserver.clock import iso
-from mockserver.control import ControlSettings, handle_control
+from mockserver.control import Controlled, ControlSettings, handle_control
 from mockserver.errors import ApiError
-from mockserver.exchange import Exchange, ReferenceRule, Steps
+from mockserver.exchange import Exchange, Pipeline, ReferenceRule, Steps
 from mockserver.handlers import handler_table
 from mockserver.http import CoreRequest, CoreResponse, is_control_path
 from mockserver.listing import Paging
@@ -144,7 +144,9 @@ class MockCore:
         with self.lock:
             if is_control_path(request.path):
                 try:
-                    response = handle_control(self, request)  # not journaled: the journal is of API calls
+                    response = handle_control(
+                        self.controlled(), request
+                    )  # not journaled: the journal is of API calls
                     self.database.commit(self.store)
                 except StoreError as failure:
                     response = CoreResponse(500, {"error": self.refused_write(request, failure)})
@@ -169,10 +171,11 @@ class MockCore:
         named = dict(self.steps.named)
         exchange = Exchange(request, "", 0.0)
         with self.lock:
+            pipeline = self.pipeline()
             try:
                 for name in ("route", "authenticate"):
                     if name in named:
-                        named[name](self, exchange)
+                        named[name](pipeline, exchange)
             except ApiError:
                 return True
             except Exception:  # noqa: BLE001  (a changed step: let the full pipeline answer)
@@ -186,11 +189,40 @@ class MockCore:
         log.error("%s %s refused: %s", request.method, request.path, reason)
         return reason
 
+    def controlled(self) -> Controlled:
+        """What a control call may read and change, as it stands for this call."""
+        return Controlled(
+            store=self.store,
+            spec=self.spec,
+            behaviour=self.behaviour,
+            settings=self.control,
+            variants=self.variants,
+            journal=self.journal,
+            injected=self.injected,
+            reset=self.reset,
+            world_from=lambda paths: self.new_store(fixtures=paths),
+        )
+
+    def pipeline(self) -> Pipeline:
+        """The seams the steps read, as they stand for this request (a reset replaces the store, a
+        mutant the paging)."""
+        return Pipeline(
+            router=self.router,
+            store=self.store,
+            spec=self.spec,
+            behaviour=self.behaviour,
+            handlers=self.handlers,
+            reference_rules=self.reference_rules,
+            paging=self.paging,
+            injected=self.injected,
+        )
+
     def answer(self, request: CoreRequest) -> tuple[Exchange, CoreResponse]:
         exchange = Exchange(request, str(uuid.uuid4()), self.store.default_clock.now())
+        pipeline = self.pipeline()
         try:
             for _, step in self.steps:
-                step(self, exchange)
+                step(pipeline, exchange)
                 if exchange.reply is not None:  # answered early (Prefer: example=...): skip the rest
                     break
             response = envelopes.success(

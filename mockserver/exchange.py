@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from mockserver.behaviour import Behaviour
 from mockserver.context import Context, Handler, Reply
@@ -80,9 +80,10 @@ def filled(value: T | None, name: str, step: str) -> T:
     return value
 
 
-class Pipeline(Protocol):
-    """What a step may read of its instance (``MockCore`` is one): the seams, not the instance's
-    lock, journal or hooks."""
+@dataclass(frozen=True)
+class Pipeline:
+    """What a step may read of its instance, taken for one request: the seams, not the instance's
+    lock, journal or hooks (``MockCore.pipeline()`` builds it; steps never see ``MockCore``)."""
 
     router: Router
     store: Store
