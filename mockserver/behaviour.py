@@ -2,7 +2,7 @@
 
 ``Behaviour`` bundles every such choice as a typed hook or option. ``MockCore`` gets one at
 construction and calls each hook at exactly one place; the default ``Behaviour()`` is the
-mock's own behaviour. ``mockserver/variants.py`` builds the others from variant names.
+mock's own behaviour. ``mockserver/variants/`` builds the others from variant names.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class MockCore:
         validate_responses: bool = False,
         control: ControlSettings | None = None,
     ) -> None:
-        """``variants``: legitimate variants (``mockserver/variants.py``), fixed for the instance's life.
+        """``variants``: legitimate variants (``mockserver/variants/``), fixed for the instance's life.
         ``fixtures``: seed files applied on top of the default world, at start and on every reset."""
         self.variants = variants if isinstance(variants, VariantSet) else resolve(variants)
         base = spec or Spec.load()

@@ -1,4 +1,4 @@
-"""Legitimate variants (``mockserver/variants.py``): each one changes what the mock answers.
+"""Legitimate variants (``mockserver/variants/``): each one changes what the mock answers.
 
 Every check compares the default mock with the variant through the public interface (HTTP
 through the in-process transport, or a real ``wacr-mock`` process), so a variant that stops
