@@ -24,7 +24,7 @@ the same core without the HTTP server; with ``--servers`` or ``--thorough``,
 every run as a real server.
 
 Each variant and profile declares the levels where it is a correct server
-(``mockserver/variants.py``): one that breaks a decided rule (D4's error layout, D10's attempt
+(``mockserver/variants/``): one that breaks a decided rule (D4's error layout, D10's attempt
 boundary) is run at ``documented`` only, and mutants run only under configurations correct at
 level ``all``. The specificity table is summed up per level.
 

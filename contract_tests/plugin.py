@@ -503,7 +503,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
             placeholder = None if item.config.stash.get(CONTROL_AVAILABLE, True) else "$WACR_TOKEN"
             result.exchange = report.exchange_of(trace.last, placeholder)
         # The verdict falls on the operation whose answer the failing assertion read, not on every one reached.
-        if trace.last_operation in operations:
+        if trace.last_operation is not None and trace.last_operation in operations:
             result.failed_operations = [trace.last_operation]
         journal = item.config.stash.get(JOURNAL, None)
         if journal is not None and journal.steps:

@@ -68,12 +68,11 @@ def report_steps(steps: list[Step], base_url: str, secrets: dict[str, str]) -> l
             "answer": step.answer,
             "answer_complete": step.answer_bytes <= len(step.answer.encode()),
         }
-        entry["uses"] = []
+        uses: list[dict[str, Any]] = []
+        entry["uses"] = uses
         for place, at, kind, value in used_values(entry):
             if origin := origins.get((kind, str(value))):  # the latest answer that gave this value
-                entry["uses"].append(
-                    {"in": place, "at": at, "value": value, "step": origin[0], "from": origin[1]}
-                )
+                uses.append({"in": place, "at": at, "value": value, "step": origin[0], "from": origin[1]})
         for kind, value, path in given_values(step.answer, collection_of(url)):
             origins[(kind, str(value))] = (number, path)
         out.append(entry)

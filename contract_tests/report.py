@@ -134,13 +134,14 @@ def write(
     directory: Path, results: list[CheckResult], operations: list[str], title: str, facts: dict[str, Any]
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    payload = {
+    checks: list[dict[str, Any]] = [asdict(result) for result in results]
+    payload: dict[str, Any] = {
         "title": title,
         "facts": facts,
         "operations": operations,
-        "checks": [asdict(result) for result in results],
+        "checks": checks,
     }
-    failed = (check for check in payload["checks"] if check["outcome"] == "failed")
+    failed = (check for check in checks if check["outcome"] == "failed")
     for number, check in enumerate(failed, 1):
         check["id"] = str(number)  # what ``wacr-contract replay REPORT ID`` takes
     replace_atomically(directory / "report.json", json.dumps(payload, indent=2, ensure_ascii=False))

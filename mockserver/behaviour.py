@@ -2,7 +2,7 @@
 
 ``Behaviour`` bundles every such choice as a typed hook or option. ``MockCore`` gets one at
 construction and calls each hook at exactly one place; the default ``Behaviour()`` is the
-mock's own behaviour. ``mockserver/variants.py`` builds the others from variant names.
+mock's own behaviour. ``mockserver/variants/`` builds the others from variant names.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from mockserver.store import IdAllocator
 from mockserver.validation import ObjectValidator, coerce_text
 
 if TYPE_CHECKING:
-    from mockserver.context import Context
     from mockserver.spec import Operation
     from mockserver.store import Tenant
 
@@ -36,7 +35,7 @@ UNKNOWN_QUERY_POLICIES = ("refuse", "bad-request", "ignore")
 def coerce_form(body: dict, validator: ObjectValidator) -> dict:
     """Text fields of a form that spell the field's type become that type (integers, booleans, JSON parts)."""
     return {
-        name: coerce_text(value, validator.by_name(name).schema) if validator.by_name(name) else value
+        name: coerce_text(value, known.schema) if (known := validator.by_name(name)) else value
         for name, value in body.items()
     }
 
@@ -67,8 +66,10 @@ def record_id(tenant: Tenant, message: dict) -> int:
     return message["id"]
 
 
-def keep_emptied(ctx: Context, emptied: list[str]) -> None:
-    """An empty optional field is a field not sent (D16): on update, no change."""
+def keep_emptied(op: Operation, tenant: Tenant, record: dict | None, emptied: list[str]) -> dict[str, Any]:
+    """An empty optional field is a field not sent (D16): on update, no change. The hook returns the
+    body fields to set in their place."""
+    return {}
 
 
 # An error layout builds an error body from (code, message, details, meta); D4's is the mock's own.
@@ -98,7 +99,7 @@ class Behaviour:
     error_text: Callable[[int, str, str], str] = same_error_text
     success_text: Callable[[Operation, str], str] = same_success_text
     chat_message_id: Callable[[Tenant, dict], int] = record_id
-    emptied: Callable[[Context, list[str]], None] = keep_emptied
+    emptied: Callable[[Operation, Tenant, dict | None, list[str]], dict[str, Any]] = keep_emptied
     batch_format_refuses: bool = False  # a batch item breaking a format rule refuses the request (D18)
     error_layout: ErrorLayout = d4_error_body  # the body of every error outside Comments
     omit_optional_message: bool = False  # no `message` where the answer's schema does not require one (D12)

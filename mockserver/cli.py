@@ -181,7 +181,7 @@ def banner_token_seed(spec, limit: int) -> Path:
     handle, name = tempfile.mkstemp(prefix="wacr-token-limit-", suffix=".json")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(seed, out)
-    atexit.register(lambda: os.path.exists(name) and os.unlink(name))
+    atexit.register(Path(name).unlink, missing_ok=True)
     return Path(name)
 
 
@@ -311,17 +311,15 @@ def serve(app, args: argparse.Namespace, banner) -> None:
     """Runs ``app`` on uvicorn and prints ``banner(base URL)`` once the port is bound."""
     import uvicorn
 
-    server = uvicorn.Server(server_config(app, args.host, args.port, args.log_level, args.head_timeout))
+    config = server_config(app, args.host, args.port, args.log_level, args.head_timeout)
 
-    original_startup = server.startup
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            port = self.servers[0].sockets[0].getsockname()[1] if self.servers else args.port
+            print(banner(f"http://{args.host}:{port}"), flush=True)
 
-    async def startup(sockets=None):
-        await original_startup(sockets)
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
-        print(banner(f"http://{args.host}:{port}"), flush=True)
-
-    server.startup = startup
-    server.run()
+    AnnouncingServer(config).run()
 
 
 def proxy_main(argv: list[str]) -> int:

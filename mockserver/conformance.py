@@ -122,7 +122,7 @@ class ResponseJudge:
                 )
         if not isinstance(body, dict):
             return problems
-        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        meta = found if isinstance(found := body.get("meta"), dict) else {}
         if meta.get("request_id") and lower.get("x-request-id") not in (None, meta["request_id"]):
             problems.append("response: X-Request-Id differs from meta.request_id (D2)")
         if status >= 400:

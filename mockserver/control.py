@@ -2,7 +2,8 @@
 
 Answers are plain JSON without the WA.cr envelope: 200 on success, 404 when a
 named tenant, contact or OTP does not exist, 400 for a malformed call.
-``docs/control-api.yaml`` describes every call.
+``docs/control-api.yaml`` describes every call, and is the check: ``control_spec`` compiles it
+into the routes and the body validators, so a call's function gets a body its schema allows.
 """
 
 from __future__ import annotations
@@ -11,26 +12,78 @@ import hmac
 import logging
 import math
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from mockserver.behaviour import Behaviour
 from mockserver.clock import Clock, parse_iso
-from mockserver.errors import ApiError
-from mockserver.export import seed_of
-from mockserver.http import CoreRequest, CoreResponse, json_object
+from mockserver.control_spec import ControlOperation, MalformedBody, control_operations
+from mockserver.export import WorldFrom, seed_of
+from mockserver.http import CoreRequest, CoreResponse
 from mockserver.phones import clean_phone
-from mockserver.resources import present_contact, template_record
+from mockserver.resources import present_contact
 from mockserver.seed import create_tenant
-from mockserver.store import StoreError, Tenant
-
-if TYPE_CHECKING:
-    from mockserver.core import MockCore  # the calls get the instance; it routes /__mock__ here
-
+from mockserver.spec import Spec
+from mockserver.store import Store, StoreError, Tenant
 
 log = logging.getLogger("wacr-mock")
 LATEST_MOMENT = 253_370_764_799  # 9998-12-31T23:59:59Z: a day short of the last four-digit year
 MAX_DELAY_MS = 60_000  # a longer wait would outlast every client's timeout
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True)
+class ControlSettings:
+    """The control API (``/__mock__``): on or off, the secret it asks for, and whom it answers.
+
+    ``hosts``: the ``Host`` names it answers to (None: any), so a page that rebinds its own
+    DNS name to 127.0.0.1 cannot reach it. A browser call (one with an ``Origin``) is answered
+    only from a loopback page or an origin in ``origins``, so no other page can change the
+    mock behind its user's back.
+    """
+
+    enabled: bool = True
+    admin_secret: str | None = None
+    hosts: frozenset[str] | None = None
+    origins: frozenset[str] = frozenset()
+
+    def refusal(self, headers: dict[str, str]) -> str | None:
+        """Why a control call with these (lower-case) headers is refused, or None."""
+        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
+            return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
+        origin = headers.get("origin")
+        if (
+            origin is not None
+            and origin not in self.origins
+            and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES
+        ):
+            return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
+        return None
+
+
+def host_name(netloc: str) -> str:
+    """``host`` of ``host:port`` or ``[v6]:port``, lower-cased."""
+    return (urlsplit(f"//{netloc}").hostname or "").lower()
+
+
+@dataclass(frozen=True)
+class Controlled:
+    """What the control calls may read and change of their instance, taken for one call
+    (``MockCore.controlled()`` builds it; the calls never see ``MockCore``)."""
+
+    store: Store
+    spec: Spec
+    behaviour: Behaviour
+    settings: ControlSettings
+    variants: Iterable[str]
+    journal: Iterable[dict]  # the API calls answered, oldest first
+    injected: dict[str, dict]  # /__mock__/faults, by operation
+    reset: Callable[[], None]  # the whole state back to the instance's start
+    world_from: WorldFrom  # a fresh store of the instance's kind from seed files only (the export's check)
 
 
 class ControlError(Exception):
@@ -40,14 +93,18 @@ class ControlError(Exception):
         self.message = message
 
 
-def _json(request: CoreRequest) -> dict:
-    try:
-        return json_object(request.body)
-    except ApiError as error:
-        raise ControlError(400, error.message.replace("The request body", "the body")) from None
+@dataclass(frozen=True)
+class ControlCall:
+    """One control call as its function gets it: the path's names, the query, and the body as its
+    schema in ``docs/control-api.yaml`` allows it (checked before the call runs)."""
+
+    params: dict[str, str]
+    query: dict[str, str]
+    body: dict[str, Any]
 
 
 def _int(value: Any, name: str, minimum: int | None = None) -> int:
+    """A path or query value (text) that names an integer of at most 18 digits."""
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value):
             value = int(value)
@@ -60,71 +117,6 @@ def _int(value: Any, name: str, minimum: int | None = None) -> int:
     return value
 
 
-def _limits(body: dict) -> dict[str, int]:
-    """Plan limits: a count, or -1 for unlimited."""
-    return {key: _int(value, f"limits.{key}", -1) for key, value in _mapping(body, "limits").items()}
-
-
-def _features(body: dict) -> dict[str, bool]:
-    features = _mapping(body, "features")
-    wrong = sorted(key for key, value in features.items() if not isinstance(value, bool))
-    if wrong:
-        raise ControlError(400, f"features must be true or false: {', '.join(wrong)}")
-    return features
-
-
-def _name(body: dict) -> str | None:
-    name = body.get("name")
-    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 255):
-        raise ControlError(400, "name must be a non-empty string of at most 255 characters")
-    return name
-
-
-# The tenant settings the mock reads, and the type each must have; other keys may hold any scalar.
-SETTING_TYPES: dict[str, tuple[type, ...]] = {
-    "whatsapp_configured": (bool,),
-    "auto_contact_config": (bool,),
-    "business_account_id": (str, type(None)),
-    "sender_id": (str,),
-    "campaigns": (int,),
-    "staff": (int,),
-    "default_source_id": (int,),
-    "default_status_id": (int,),
-}
-MAX_SETTINGS = 100
-MAX_SETTING_TEXT = 1000
-
-
-def _settings(body: dict) -> dict[str, Any]:
-    """Scalars only (a nested value could not be stored or shown sensibly), typed where the mock reads them."""
-    settings = _mapping(body, "settings")
-    if len(settings) > MAX_SETTINGS:
-        raise ControlError(400, f"settings may have at most {MAX_SETTINGS} keys")
-    for key, value in settings.items():
-        if len(key) > MAX_SETTING_TEXT or (isinstance(value, str) and len(value) > MAX_SETTING_TEXT):
-            raise ControlError(
-                400, f"settings.{key[:50]}: keys and texts may have at most {MAX_SETTING_TEXT} characters"
-            )
-        if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise ControlError(400, f"settings.{key} must be a string, number, boolean or null")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ControlError(400, f"settings.{key} must be a finite number")
-        wanted = SETTING_TYPES.get(key)
-        if wanted is not None and (
-            not isinstance(value, wanted) or (bool in wanted) != isinstance(value, bool)
-        ):
-            raise ControlError(
-                400, f"settings.{key} must be {'true or false' if bool in wanted else wanted[0].__name__}"
-            )
-        if wanted == (int,):
-            _int(value, f"settings.{key}", 0)
-    return settings
-
-
-def _options(body: dict) -> dict[str, dict]:
-    return {"limits": _limits(body), "features": _features(body), "settings": _settings(body)}
-
-
 def _moment(epoch: float, name: str) -> float:
     """A clock reading the mock can print: between 1970 and 9998 (ISO 8601 with four-digit years)."""
     if not (math.isfinite(epoch) and 0 <= epoch <= LATEST_MOMENT):
@@ -132,21 +124,7 @@ def _moment(epoch: float, name: str) -> float:
     return epoch
 
 
-def _scopes(body: dict) -> list[str]:
-    scopes = body.get("scopes", ["*"])
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise ControlError(400, "scopes must be a list of strings")
-    return scopes
-
-
-def _mapping(body: dict, name: str) -> dict:
-    value = body.get(name) or {}
-    if not isinstance(value, dict):
-        raise ControlError(400, f"{name} must be an object")
-    return value
-
-
-def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
+def _tenant(core: Controlled, tenant_id: Any) -> Tenant:
     tenant = core.store.tenants.get(_int(tenant_id, "tenant_id"))
     if tenant is None:
         raise ControlError(404, f"no tenant {tenant_id}")
@@ -154,18 +132,18 @@ def _tenant(core: MockCore, tenant_id: Any) -> Tenant:
     return tenant
 
 
-def _query(request: CoreRequest) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(request.query_string).items()}
+def _options(body: dict) -> dict[str, dict]:
+    return {key: body.get(key) or {} for key in ("limits", "features", "settings")}
 
 
 # --- calls ---------------------------------------------------------------------------------
 
 
-def health(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def health(core: Controlled, call: ControlCall) -> Any:
     return {"status": "ok", "operations": len(core.spec.operations), "variants": sorted(core.variants)}
 
 
-def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def reset(core: Controlled, call: ControlCall) -> Any:
     try:
         core.reset()  # builds the new state first: a broken seed file leaves the old one in place
     except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -176,13 +154,10 @@ def reset(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"status": "reset"}
 
 
-def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    body = _json(request)
-    options = _options(body)
-    scopes = _scopes(body)
-    rate = _int(body.get("rate_limit_per_minute", 60), "rate_limit_per_minute", 1)
-    tenant = create_tenant(core.store, options, _name(body))
-    token = core.store.add_token(tenant, scopes, rate)
+def new_tenant(core: Controlled, call: ControlCall) -> Any:
+    body = call.body
+    tenant = create_tenant(core.store, _options(body), body.get("name"))
+    token = core.store.add_token(tenant, body.get("scopes", ["*"]), body.get("rate_limit_per_minute", 60))
     return {
         "tenant_id": tenant.id,
         "token": token.value,
@@ -191,8 +166,8 @@ def new_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    tenant = _tenant(core, params["id"])
+def describe_tenant(core: Controlled, call: ControlCall) -> Any:
+    tenant = _tenant(core, call.params["id"])
     return {
         "tenant_id": tenant.id,
         "name": tenant.name,
@@ -204,81 +179,55 @@ def describe_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def change_tenant(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    tenant = _tenant(core, params["id"])
-    body = _json(request)
-    for key, values in _options(body).items():
+def change_tenant(core: Controlled, call: ControlCall) -> Any:
+    tenant = _tenant(core, call.params["id"])
+    for key, values in _options(call.body).items():
         getattr(tenant, key).update(values)
-    if "whatsapp_templates" in body:
-        templates = body["whatsapp_templates"]
-        required = {"template_id", "template_name", "category", "status", "body"}
-        if not isinstance(templates, list) or not all(
-            isinstance(t, dict) and required <= set(t) for t in templates
-        ):
-            raise ControlError(400, f"whatsapp_templates must be a list of objects with {sorted(required)}")
-        try:
-            for definition in templates:
-                template_record(definition, 0)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ControlError(400, f"a whatsapp template is malformed: {exc}") from None
-        tenant.whatsapp_templates = [dict(t) for t in templates]
-    return describe_tenant(core, request, params)
+    if "whatsapp_templates" in call.body:
+        tenant.whatsapp_templates = [dict(t) for t in call.body["whatsapp_templates"]]
+    return describe_tenant(core, call)
 
 
-def new_token(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    tenant = _tenant(core, params["id"])
-    body = _json(request)
-    token = core.store.add_token(
-        tenant, _scopes(body), _int(body.get("rate_limit_per_minute", 60), "rate_limit_per_minute", 1)
-    )
+def new_token(core: Controlled, call: ControlCall) -> Any:
+    tenant = _tenant(core, call.params["id"])
+    body = call.body
+    token = core.store.add_token(tenant, body.get("scopes", ["*"]), body.get("rate_limit_per_minute", 60))
     return {"tenant_id": tenant.id, "token": token.value, "scopes": sorted(token.scopes)}
 
 
-def read_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    tenant_id = _query(request).get("tenant_id")
+def read_clock(core: Controlled, call: ControlCall) -> Any:
+    tenant_id = call.query.get("tenant_id")
     if tenant_id is None:
         return core.store.default_clock.describe()
     return core.store.clock_of(_tenant(core, tenant_id)).describe()
 
 
-def move_clock(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    body = _json(request)
-    if "advance_seconds" in body and "now" in body:
-        raise ControlError(400, "advance_seconds and now exclude each other")
-    if not ({"advance_seconds", "now", "freeze"} & set(body)):
-        raise ControlError(400, "give one of advance_seconds, now or freeze")
+def move_clock(core: Controlled, call: ControlCall) -> Any:
+    body = call.body
     clock: Clock
     if body.get("tenant_id") is not None:
         clock = core.store.own_clock(_tenant(core, body["tenant_id"]))
     else:
         clock = core.store.default_clock
     if "advance_seconds" in body:
-        seconds = body["advance_seconds"]
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise ControlError(400, "advance_seconds must be a number")
-        if not abs(seconds) <= LATEST_MOMENT:  # also NaN; and a 400-digit integer, before any float sum
-            raise ControlError(400, "advance_seconds would put the clock outside 1970-01-01 .. 9998-12-31")
-        _moment(clock.now() + seconds, "advance_seconds")
-        clock.advance(seconds)
+        _moment(clock.now() + body["advance_seconds"], "advance_seconds")
+        clock.advance(body["advance_seconds"])
     if "now" in body:
         try:
-            moment = parse_iso(str(body["now"]))
+            moment = parse_iso(body["now"])
         except (ValueError, OverflowError):
             raise ControlError(400, "now must be an ISO 8601 timestamp") from None
         clock.set(_moment(moment, "now"))
     if "freeze" in body:
-        if not isinstance(body["freeze"], bool):
-            raise ControlError(400, "freeze must be true or false")
         clock.freeze(body["freeze"])
     return clock.describe()
 
 
-def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    body = _json(request)
-    contact_id = _int(params["id"], "id")
+def patch_contact(core: Controlled, call: ControlCall) -> Any:
+    contact_id = _int(call.params["id"], "id")
     owners = core.store.owners_of("contacts", contact_id)
     # Where ids are per tenant (a variant, D19) one id may name several contacts: tenant_id picks one.
-    tenant_id = body.get("tenant_id", _query(request).get("tenant_id"))
+    tenant_id = call.body.get("tenant_id", call.query.get("tenant_id"))
     if tenant_id is not None:
         wanted = _int(tenant_id, "tenant_id")
         owners = [t for t in owners if t.id == wanted]
@@ -287,16 +236,14 @@ def patch_contact(core: MockCore, request: CoreRequest, params: dict) -> Any:
     if len(owners) > 1:
         raise ControlError(400, f"contact {contact_id} exists in several tenants; give tenant_id")
     tenant = owners[0]
-    if not isinstance(body.get("is_opted_out"), bool):
-        raise ControlError(400, "is_opted_out must be true or false")
     contact = tenant.table("contacts")[contact_id]
     now = core.store.clock_of(tenant).now()
-    changed = tenant.set_fields("contacts", contact, {"is_opted_out": body["is_opted_out"]}, now)
+    changed = tenant.set_fields("contacts", contact, {"is_opted_out": call.body["is_opted_out"]}, now)
     return present_contact(tenant, changed, phone_as_sent=core.behaviour.phone_as_sent)
 
 
-def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    query = _query(request)
+def peek_otp(core: Controlled, call: ControlCall) -> Any:
+    query = call.query
     if "tenant_id" not in query or "phone" not in query:
         raise ControlError(400, "tenant_id and phone are required")
     tenant = _tenant(core, query["tenant_id"])
@@ -306,9 +253,9 @@ def peek_otp(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return otp.public()
 
 
-def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def requests_journal(core: Controlled, call: ControlCall) -> Any:
     """Newest last; ``bodies=true`` adds headers, bodies (secrets masked) and why a refusal happened."""
-    query = _query(request)
+    query = call.query
     entries = list(core.journal)
     if query.get("tenant_id") is not None:
         wanted = _int(query["tenant_id"], "tenant_id")
@@ -329,9 +276,9 @@ def requests_journal(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"requests": entries}
 
 
-def otp_inbox(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def otp_inbox(core: Controlled, call: ControlCall) -> Any:
     """Every stored OTP (of one tenant with ``tenant_id``), newest first, with seconds to expiry on its tenant's clock."""
-    tenant_id = _query(request).get("tenant_id")
+    tenant_id = call.query.get("tenant_id")
     tenants = [_tenant(core, tenant_id)] if tenant_id is not None else list(core.store.tenants.values())
     listed = []
     for tenant in tenants:
@@ -343,7 +290,7 @@ def otp_inbox(core: MockCore, request: CoreRequest, params: dict) -> Any:
     return {"otps": listed}
 
 
-def list_tenants(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_tenants(core: Controlled, call: ControlCall) -> Any:
     """Every tenant with its tokens (values included: the control API is the mock's owner's)."""
     tokens: dict[int, list[dict]] = {}
     for token in core.store.tokens.values():
@@ -368,19 +315,19 @@ def list_tenants(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def export_seed(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def export_seed(core: Controlled, call: ControlCall) -> Any:
     """The state as a seed file (JSON, which YAML reads) that ``--seed`` accepts again."""
     try:
-        return seed_of(core)
+        return seed_of(core.store, core.world_from)
     except ValueError as exc:
         raise ControlError(500, f"the state cannot be written as a seed file: {exc}") from None
 
 
-def list_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_faults(core: Controlled, call: ControlCall) -> Any:
     return {"faults": core.injected}
 
 
-def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def list_operations(core: Controlled, call: ControlCall) -> Any:
     """The spec's operations (for fault forms and filters)."""
     return {
         "operations": [
@@ -390,82 +337,84 @@ def list_operations(core: MockCore, request: CoreRequest, params: dict) -> Any:
     }
 
 
-def add_fault(core: MockCore, request: CoreRequest, params: dict) -> Any:
-    body = _json(request)
-    operation_id = body.get("operation_id")
-    if not isinstance(operation_id, str) or operation_id not in core.spec.operations:
+def add_fault(core: Controlled, call: ControlCall) -> Any:
+    operation_id = call.body["operation_id"]
+    if operation_id not in core.spec.operations:
         raise ControlError(400, f"operation_id must be one of the spec's operationIds, not {operation_id!r}")
-    fault: dict[str, Any] = {}
-    if "status" in body:
-        fault["status"] = _int(body["status"], "status", 400)
-        if fault["status"] > 599:
-            raise ControlError(400, "status must be an HTTP error status (400-599)")
-    for key in ("code", "message"):
-        if key in body:
-            fault[key] = str(body[key])
-    if "delay_ms" in body:
-        fault["delay_ms"] = _int(body["delay_ms"], "delay_ms", 0)
-        if fault["delay_ms"] > MAX_DELAY_MS:
-            raise ControlError(400, f"delay_ms must be at most {MAX_DELAY_MS} (one minute)")
-    if "times" in body:
-        fault["times"] = _int(body["times"], "times", 1)
-    if not ({"status", "delay_ms"} & set(fault)):
-        raise ControlError(400, "a fault needs status or delay_ms")
+    fault = {
+        key: call.body[key] for key in ("status", "code", "message", "delay_ms", "times") if key in call.body
+    }
     core.injected[operation_id] = fault
     return {"operation_id": operation_id, **fault}
 
 
-def clear_faults(core: MockCore, request: CoreRequest, params: dict) -> Any:
+def clear_faults(core: Controlled, call: ControlCall) -> Any:
     core.injected.clear()
     return {"faults": {}}
 
 
-ROUTES: list[tuple[str, re.Pattern, Callable]] = [
-    (method, re.compile("^/__mock__" + pattern + "$"), function)
-    for method, pattern, function in [
-        ("GET", "/health", health),
-        ("POST", "/reset", reset),
-        ("GET", "/tenants", list_tenants),
-        ("POST", "/tenants", new_tenant),
-        ("GET", r"/tenants/(?P<id>[^/]+)", describe_tenant),
-        ("PATCH", r"/tenants/(?P<id>[^/]+)", change_tenant),
-        ("POST", r"/tenants/(?P<id>[^/]+)/tokens", new_token),
-        ("GET", "/clock", read_clock),
-        ("POST", "/clock", move_clock),
-        ("PATCH", r"/contacts/(?P<id>[^/]+)", patch_contact),
-        ("GET", "/otps", peek_otp),
-        ("GET", "/inbox", otp_inbox),
-        ("GET", "/export", export_seed),
-        ("GET", "/requests", requests_journal),
-        ("GET", "/operations", list_operations),
-        ("GET", "/faults", list_faults),
-        ("POST", "/faults", add_fault),
-        ("DELETE", "/faults", clear_faults),
-    ]
-]
+ControlFunction = Callable[[Controlled, ControlCall], Any]
+
+# docs/control-api.yaml's operations by operationId: the document gives their paths and body schemas.
+CALLS: dict[str, ControlFunction] = {
+    "health": health,
+    "reset": reset,
+    "listTenants": list_tenants,
+    "createTenant": new_tenant,
+    "describeTenant": describe_tenant,
+    "changeTenant": change_tenant,
+    "createToken": new_token,
+    "readClock": read_clock,
+    "moveClock": move_clock,
+    "setOptOut": patch_contact,
+    "peekOtp": peek_otp,
+    "otpInbox": otp_inbox,
+    "exportSeed": export_seed,
+    "journal": requests_journal,
+    "listOperations": list_operations,
+    "listFaults": list_faults,
+    "addFault": add_fault,
+    "clearFaults": clear_faults,
+}
 
 
-def handle_control(core: MockCore, request: CoreRequest) -> CoreResponse:
-    if not core.control.enabled:
+def control_routes() -> tuple[ControlOperation, ...]:
+    """The document's operations; one without a function here, or a function without one, is a mock bug."""
+    operations = control_operations()
+    documented = {op.operation_id for op in operations}
+    if documented != set(CALLS):
+        raise RuntimeError(
+            f"docs/control-api.yaml and control.CALLS differ: only documented {sorted(documented - set(CALLS))}, "
+            f"only in CALLS {sorted(set(CALLS) - documented)}"
+        )
+    return operations
+
+
+def handle_control(core: Controlled, request: CoreRequest) -> CoreResponse:
+    if not core.settings.enabled:
         return CoreResponse(404, {"error": "the control API is turned off (--no-control)"})
-    refusal = core.control.refusal(request.headers)
+    refusal = core.settings.refusal(request.headers)
     if refusal is not None:
         return CoreResponse(403, {"error": refusal})
-    secret = core.control.admin_secret
+    secret = core.settings.admin_secret
     given = request.headers.get("x-mock-admin-secret", "")
     if secret and not hmac.compare_digest(given.encode(), secret.encode()):
         return CoreResponse(403, {"error": "the control API needs the X-Mock-Admin-Secret header"})
     path = request.path.rstrip("/")
     allowed = []
-    for method, pattern, function in ROUTES:
-        match = pattern.match(path)
+    for operation in control_routes():
+        match = operation.pattern.match(path)
         if match is None:
             continue
-        if method != request.method:
-            allowed.append(method)
+        if operation.method != request.method:
+            allowed.append(operation.method)
             continue
         try:
-            return CoreResponse(200, function(core, request, match.groupdict()))
+            query = {k: v[-1] for k, v in parse_qs(request.query_string).items()}
+            call = ControlCall(match.groupdict(), query, operation.read_body(request.body))
+            return CoreResponse(200, CALLS[operation.operation_id](core, call))
+        except MalformedBody as malformed:
+            return CoreResponse(400, {"error": str(malformed)})
         except ControlError as error:
             return CoreResponse(error.status, {"error": error.message})
         except StoreError:

@@ -13,14 +13,13 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from mockserver import envelopes, journal
 from mockserver.behaviour import Behaviour, ErrorLayout
 from mockserver.clock import iso
-from mockserver.control import handle_control
+from mockserver.control import Controlled, ControlSettings, handle_control
 from mockserver.errors import ApiError
+from mockserver.exchange import Exchange, Pipeline, ReferenceRule, Steps
 from mockserver.handlers import handler_table
 from mockserver.http import CoreRequest, CoreResponse, is_control_path
 from mockserver.listing import Paging
@@ -28,14 +27,7 @@ from mockserver.response_check import ResponseValidator
 from mockserver.routing import Router
 from mockserver.seed import apply_fixtures, default_world
 from mockserver.spec import Spec
-from mockserver.steps import (
-    DEFAULT_REFERENCE_RULES,
-    DEFAULT_STEPS,
-    INJECTED_HEADER,
-    Exchange,
-    ReferenceRule,
-    Steps,
-)
+from mockserver.steps import DEFAULT_REFERENCE_RULES, DEFAULT_STEPS, INJECTED_HEADER
 from mockserver.store import Database, Store, StoreError
 from mockserver.variants import VariantSet, behaviour_for, edited_spec, resolve
 
@@ -47,41 +39,6 @@ AfterRequest = Callable[[CoreRequest, CoreResponse], None]
 
 # The journal keeps 2000 entries; a cap per entry keeps its bytes bounded too.
 JOURNAL_TEXT_LIMIT = 2048
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True)
-class ControlSettings:
-    """The control API (``/__mock__``): on or off, the secret it asks for, and whom it answers.
-
-    ``hosts``: the ``Host`` names it answers to (None: any), so a page that rebinds its own
-    DNS name to 127.0.0.1 cannot reach it. A browser call (one with an ``Origin``) is answered
-    only from a loopback page or an origin in ``origins``, so no other page can change the
-    mock behind its user's back.
-    """
-
-    enabled: bool = True
-    admin_secret: str | None = None
-    hosts: frozenset[str] | None = None
-    origins: frozenset[str] = frozenset()
-
-    def refusal(self, headers: dict[str, str]) -> str | None:
-        """Why a control call with these (lower-case) headers is refused, or None."""
-        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
-            return f"the control API answers only to Host {', '.join(sorted(self.hosts))}"
-        origin = headers.get("origin")
-        if (
-            origin is not None
-            and origin not in self.origins
-            and host_name(urlsplit(origin).netloc) not in LOOPBACK_NAMES
-        ):
-            return f"the control API does not answer pages from {origin} (allow one with --cors-origin)"
-        return None
-
-
-def host_name(netloc: str) -> str:
-    """``host`` of ``host:port`` or ``[v6]:port``, lower-cased."""
-    return (urlsplit(f"//{netloc}").hostname or "").lower()
 
 
 def internal_error(exchange: Exchange, layout: ErrorLayout) -> CoreResponse:
@@ -111,16 +68,16 @@ class MockCore:
         variants: VariantSet | Iterable[str] = (),
         fixtures: Iterable[str] = (),
         validate_responses: bool = False,
-        control: ControlSettings = ControlSettings(),
+        control: ControlSettings | None = None,
     ) -> None:
-        """``variants``: legitimate variants (``mockserver/variants.py``), fixed for the instance's life.
+        """``variants``: legitimate variants (``mockserver/variants/``), fixed for the instance's life.
         ``fixtures``: seed files applied on top of the default world, at start and on every reset."""
         self.variants = variants if isinstance(variants, VariantSet) else resolve(variants)
         base = spec or Spec.load()
         self.behaviour: Behaviour = behaviour_for(self.variants, base)
         self.spec = edited_spec(base, self.behaviour)
         self.router = Router(list(self.spec.operations.values()))
-        self.control = control
+        self.control = control if control is not None else ControlSettings()
         self.fixtures = tuple(str(path) for path in fixtures)
         self.response_validator = (
             ResponseValidator(self.spec, lenient=bool(self.variants)) if validate_responses else None
@@ -187,7 +144,9 @@ class MockCore:
         with self.lock:
             if is_control_path(request.path):
                 try:
-                    response = handle_control(self, request)  # not journaled: the journal is of API calls
+                    response = handle_control(
+                        self.controlled(), request
+                    )  # not journaled: the journal is of API calls
                     self.database.commit(self.store)
                 except StoreError as failure:
                     response = CoreResponse(500, {"error": self.refused_write(request, failure)})
@@ -212,10 +171,11 @@ class MockCore:
         named = dict(self.steps.named)
         exchange = Exchange(request, "", 0.0)
         with self.lock:
+            pipeline = self.pipeline()
             try:
                 for name in ("route", "authenticate"):
                     if name in named:
-                        named[name](self, exchange)
+                        named[name](pipeline, exchange)
             except ApiError:
                 return True
             except Exception:  # noqa: BLE001  (a changed step: let the full pipeline answer)
@@ -229,19 +189,48 @@ class MockCore:
         log.error("%s %s refused: %s", request.method, request.path, reason)
         return reason
 
+    def controlled(self) -> Controlled:
+        """What a control call may read and change, as it stands for this call."""
+        return Controlled(
+            store=self.store,
+            spec=self.spec,
+            behaviour=self.behaviour,
+            settings=self.control,
+            variants=self.variants,
+            journal=self.journal,
+            injected=self.injected,
+            reset=self.reset,
+            world_from=lambda paths: self.new_store(fixtures=paths),
+        )
+
+    def pipeline(self) -> Pipeline:
+        """The seams the steps read, as they stand for this request (a reset replaces the store, a
+        mutant the paging)."""
+        return Pipeline(
+            router=self.router,
+            store=self.store,
+            spec=self.spec,
+            behaviour=self.behaviour,
+            handlers=self.handlers,
+            reference_rules=self.reference_rules,
+            paging=self.paging,
+            injected=self.injected,
+        )
+
     def answer(self, request: CoreRequest) -> tuple[Exchange, CoreResponse]:
         exchange = Exchange(request, str(uuid.uuid4()), self.store.default_clock.now())
+        pipeline = self.pipeline()
         try:
             for _, step in self.steps:
-                step(self, exchange)
+                step(pipeline, exchange)
                 if exchange.reply is not None:  # answered early (Prefer: example=...): skip the rest
                     break
             response = envelopes.success(
-                exchange.op,
-                exchange.reply,
+                exchange.operation,
+                exchange.answered,
                 exchange.request_id,
                 exchange.now,
-                exchange.tenant.id,
+                exchange.caller_tenant.id,
                 self.behaviour,
             )
         except ApiError as error:
@@ -264,9 +253,11 @@ class MockCore:
             response = internal_error(exchange, self.behaviour.error_layout)
         if exchange.counted:
             # Read after the handler: an OTP limiter's 429 gives its slot back (D6).
-            limit = exchange.token.rate_limit_per_minute
-            response.headers["X-RateLimit-Limit"] = str(limit)
-            response.headers["X-RateLimit-Remaining"] = str(max(0, limit - exchange.token.window.used()))
+            token = exchange.caller_token
+            response.headers["X-RateLimit-Limit"] = str(token.rate_limit_per_minute)
+            response.headers["X-RateLimit-Remaining"] = str(
+                max(0, token.rate_limit_per_minute - token.window.used())
+            )
         if exchange.injected is not None:
             response.delay_seconds = exchange.injected.get("delay_ms", 0) / 1000
         response.headers.setdefault("Content-Type", "application/json")

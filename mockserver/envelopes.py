@@ -25,7 +25,9 @@ def success(
     message = behaviour.success_text(op, reply.message or op.success_message)
     present = behaviour.present
     if op.envelope == "flat":
-        body: dict[str, Any] = {"success": True, "message": message, **(reply.flat or {"data": reply.data})}
+        own = reply.fields if reply.fields is not None else {"data": reply.data}
+        body: dict[str, Any] = {"success": True, "message": message}
+        body.update((key, value) for key, value in own.items() if key not in body)
         if "data" in body:
             body["data"] = present(op, body["data"], "data", tenant_id)
         else:

@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.seed import seed_validator
 from mockserver.store import Store, Tenant
 
-if TYPE_CHECKING:
-    from mockserver.core import MockCore
+# A fresh store of the instance's kind, seeded with the given seed files only.
+WorldFrom = Callable[[list[str]], Store]
+
 
 NAMED = ("sources", "statuses", "groups")
 DEFAULT_RECORDS = {"sources": "default_source_id", "statuses": "default_status_id"}
@@ -46,10 +47,10 @@ def named_records(tenant: Tenant, collection: str) -> list[dict]:
     ]
 
 
-def tenant_part(core: MockCore, tenant: Tenant, with_records: bool) -> dict[str, Any]:
+def tenant_part(store: Store, tenant: Tenant, with_records: bool) -> dict[str, Any]:
     tokens = [
         {"token": t.value, "scopes": sorted(t.scopes), "rate_limit_per_minute": t.rate_limit_per_minute}
-        for t in core.store.tokens.values()
+        for t in store.tokens.values()
         if t.tenant_id == tenant.id
     ]
     settings = {k: v for k, v in tenant.settings.items() if k not in DEFAULT_RECORDS.values()}
@@ -78,10 +79,10 @@ def seed_file(data: dict) -> Iterator[str]:
         os.unlink(path)
 
 
-def loaded(core: MockCore, data: dict) -> Store:
+def loaded(world_from: WorldFrom, data: dict) -> Store:
     """A fresh store of the same kind with only ``data`` seeded; ValueError when it is refused."""
     with seed_file(data) as path:
-        return core.new_store(fixtures=[path])
+        return world_from([path])
 
 
 def id_map(old: Tenant, new: Tenant, collection: str) -> dict[int, int]:
@@ -108,11 +109,12 @@ def contact_part(contact: dict, maps: dict[str, dict[int, int]]) -> dict:
     return part
 
 
-def seed_of(core: MockCore) -> dict:
-    """The seed file of ``core``'s state (ValueError when it cannot be written as one)."""
-    tenants = sorted(core.store.tenants.values(), key=lambda t: t.id)
-    first = {"tenants": [tenant_part(core, t, with_records=True) for t in tenants]}
-    probe = loaded(core, first)
+def seed_of(store: Store, world_from: WorldFrom) -> dict:
+    """The seed file of ``store`` (ValueError when it cannot be written as one); ``world_from`` loads a
+    seed file into a fresh store of the same kind, to map ids and to prove the file loads."""
+    tenants = sorted(store.tenants.values(), key=lambda t: t.id)
+    first = {"tenants": [tenant_part(store, t, with_records=True) for t in tenants]}
+    probe = loaded(world_from, first)
     parts = []
     for tenant, part in zip(tenants, first["tenants"], strict=True):
         twin = probe.tenants[tenant.id]
@@ -120,5 +122,5 @@ def seed_of(core: MockCore) -> dict:
         part["contacts"] = [contact_part(c, maps) for c in tenant.table("contacts").values()]
         parts.append(part)
     data = {"tenants": parts}
-    loaded(core, data)  # the file must load as it is written
+    loaded(world_from, data)  # the file must load as it is written
     return data

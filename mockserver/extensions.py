@@ -121,7 +121,7 @@ class Extensions:
 
 def _typed(kind: Any, value: Any, where: str) -> Any:
     """``value`` as ``kind`` (a block dataclass, int, str, tuple[str, ...]), or SpecError."""
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return block(kind, value, where)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):

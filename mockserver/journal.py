@@ -162,13 +162,13 @@ def refusal(op: Operation | None, status: int, body: Any) -> dict | None:
     """Why an error answer was given: its code, the spec's rule (``when``), provenance and docs page."""
     if status < 400 or not isinstance(body, dict):
         return None
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = found if isinstance(found := body.get("error"), dict) else {}
     code = error.get("code")
     details = error.get("details") if code == "VALIDATION_ERROR" else body.get("errors")
     entry: dict[str, Any] = {}
     if op is not None:
         listed = op.raw.get("responses", {}).get(str(status), {}).get("x-error-codes", ())
-        entry = next((e for e in listed if e.get("code") == code), None) or (listed[0] if listed else {})
+        entry = next((e for e in listed if e.get("code") == code), listed[0] if listed else {})
     provenance = entry.get("provenance") or (op.raw.get("x-provenance") if op is not None else None) or ""
     explained: dict[str, Any] = {
         "status": status,

@@ -52,10 +52,12 @@ class FixedWindow:
 
     def admit(self, now: float, calls: int, seconds: float) -> int | None:
         """As ``SlidingWindow.admit``; the ``Retry-After`` is the time until the window closes."""
-        if self.idle(now, seconds):
-            self.opened, self.count = now, 0
+        opened = self.opened
+        if opened is None or self.idle(now, seconds):
+            opened = self.opened = now
+            self.count = 0
         if self.count >= calls:
-            return max(1, math.ceil(self.opened + seconds - now))
+            return max(1, math.ceil(opened + seconds - now))
         self.count += 1
         return None
 

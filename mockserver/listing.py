@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.clock import parse_iso
-from mockserver.context import Context, Reply
+from mockserver.context import Context, Pager, Reply, Sorter
 from mockserver.errors import ApiError, ValidationFailed
 from mockserver.spec import BASE_PATH
 
@@ -121,7 +121,7 @@ def build_filters(
                 errors.setdefault(key, []).append(message)
             continue
         try:
-            predicates.append(_predicate(name, operator, raw, rule.get("type", "string")))
+            predicates.append(_predicate(name, operator, raw, (rule or {}).get("type", "string")))
         except (ValueError, TypeError):
             errors.setdefault(key, []).append(messages["bad_value"].format(field=name))
     if errors:
@@ -164,12 +164,12 @@ def select_fields(item: dict, fields: str | None) -> dict:
 
 
 def page_of(
-    records: list[dict], page: int, per_page: int, base_url: str, query: list[tuple[str, str]]
+    records: Sequence[dict], page: int, per_page: int, base_url: str, query: list[tuple[str, str]]
 ) -> tuple[list[dict], dict, dict]:
     total = len(records)
     last_page = max(1, math.ceil(total / per_page))
     start = (page - 1) * per_page
-    items = records[start : start + per_page]
+    items = list(records[start : start + per_page])
     meta = {
         "current_page": page,
         "per_page": per_page,
@@ -192,14 +192,11 @@ def page_of(
     return items, meta, links
 
 
-Pager = Callable[[list[dict], int, int, str, list[tuple[str, str]]], tuple[list[dict], dict, dict]]
-
-
 @dataclass(frozen=True)
 class Paging:
     """How a list is ordered and cut into pages: one seam of ``MockCore`` (``core.paging``)."""
 
-    sort: Callable[[list[dict], str], list[dict]] = sort_records
+    sort: Sorter = sort_records
     page: Pager = page_of
 
 
@@ -224,7 +221,7 @@ def respond(
     ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record
 ) -> Reply:
     """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
-    paging: Paging = ctx.paging
+    paging = ctx.paging
     op, behaviour = ctx.op, ctx.behaviour
     sort = ctx.query.get("sort") or behaviour.default_sort(op)
     unfiltered = not ctx.query.get("search") and not ctx.query.get("q")

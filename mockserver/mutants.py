@@ -20,9 +20,10 @@ from mockserver import listing
 from mockserver.context import Context, Reply
 from mockserver.core import MockCore
 from mockserver.errors import ApiError
+from mockserver.exchange import Exchange, Pipeline, Step
 from mockserver.handlers import auth, messages
 from mockserver.http import CoreResponse
-from mockserver.steps import Exchange, Step, check_unique
+from mockserver.steps import check_unique
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def wrap_handler(core: MockCore, operation_id: str, around: Around) -> None:
     core.handlers[operation_id] = lambda ctx: around(original, ctx)
 
 
-def wrap_step(core: MockCore, name: str, around: Callable[[Step, MockCore, Exchange], None]) -> None:
+def wrap_step(core: MockCore, name: str, around: Callable[[Step, Pipeline, Exchange], None]) -> None:
     core.steps = core.steps.wrap(name, around)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from mockserver.clock import iso
 from mockserver.context import Context
@@ -56,10 +56,10 @@ def recipient(ctx: Context, phone: str, details: dict[str, Any] | None = None) -
     settings = ctx.tenant.settings
     if not auto_creation_configured(ctx.tenant):
         raise ValidationFailed({"phone": [ctx.op.field_message("phone", "auto_contact_config")]})
-    ensure_room(ctx)
+    ensure_room(ctx.tenant, ctx.op)
     extra = details or {}
     return insert_contact(
-        ctx,
+        ctx.tenant,
         {
             "firstname": extra.get("firstname") or "",
             "lastname": extra.get("lastname") or "",
@@ -70,6 +70,7 @@ def recipient(ctx: Context, phone: str, details: dict[str, Any] | None = None) -
             "source_id": settings["default_source_id"],
             "status_id": settings["default_status_id"],
         },
+        ctx.now,
     )
 
 
@@ -135,6 +136,14 @@ def record(
     }
 
 
+@overload
+def prepare(
+    ctx: Context, details: dict[str, Any] | None = None, template: None = None
+) -> tuple[str, dict, None]: ...
+@overload
+def prepare(
+    ctx: Context, details: dict[str, Any] | None = None, *, template: Callable[[], dict]
+) -> tuple[str, dict, dict]: ...
 def prepare(
     ctx: Context, details: dict[str, Any] | None = None, template: Callable[[], dict] | None = None
 ) -> tuple[str, dict, dict | None]:

@@ -14,16 +14,13 @@ preferences (``return=minimal``, Prism's ``dynamic=true``) are ignored, as RFC 7
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.context import Reply
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
+from mockserver.exchange import Exchange, Pipeline
 from mockserver.spec import Operation
 from mockserver.validation import Outcome
-
-if TYPE_CHECKING:
-    from mockserver.core import MockCore
-    from mockserver.steps import Exchange
 
 APPLIED_HEADER = "Preference-Applied"  # RFC 7240: which preference shaped the answer
 NOT_HONOURED = "PREFER_NOT_HONOURED"
@@ -52,7 +49,7 @@ DEFAULT_DETAILS: dict[str, dict[str, Any]] = {
 
 def preferences(header: str) -> dict[str, str]:
     """``code=422, example=x; error=Y`` as a dict; keys lower-cased, unparseable parts skipped."""
-    found = {}
+    found: dict[str, str] = {}
     for part in re.split(r"[,;]", header):
         match = PREFERENCE.fullmatch(part)
         if match:
@@ -62,7 +59,7 @@ def preferences(header: str) -> dict[str, str]:
 
 def examples(op: Operation) -> dict[str, tuple[int, dict]]:
     """The operation's named examples: name -> (status, body)."""
-    named = {}
+    named: dict[str, tuple[int, dict]] = {}
     for status, response in op.raw.get("responses", {}).items():
         for name, example in (
             response.get("content", {}).get("application/json", {}).get("examples") or {}
@@ -170,20 +167,22 @@ def example_answer(op: Operation, name: str) -> Reply:
         )
     if op.envelope == "flat":
         return Reply(
-            None, body.get("message"), flat={k: v for k, v in body.items() if k not in ("success", "message")}
+            None,
+            body.get("message"),
+            fields={k: v for k, v in body.items() if k not in ("success", "message")},
         )
     meta = {k: v for k, v in (body.get("meta") or {}).items() if k not in ("request_id", "timestamp")}
     listing = (meta, body["links"]) if "links" in body else None
     return Reply(body.get("data"), body.get("message"), listing=listing)
 
 
-def answer_as_preferred(core: MockCore, exchange: Exchange) -> None:
+def answer_as_preferred(core: Pipeline, exchange: Exchange) -> None:
     """The ``prefer`` step: raises the chosen error, or fills the reply with the chosen example."""
     header = exchange.request.headers.get("prefer")
     if not header:
         return
     wanted = preferences(header)
-    op = exchange.op
+    op = exchange.operation
     if "code" in wanted:
         status = wanted["code"]
         if not status.isdigit():

@@ -207,7 +207,7 @@ class ProxyApp:
         if status != 404:
             return False
         body = decoded(payload)
-        error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+        error = found if isinstance(body, dict) and isinstance(found := body.get("error"), dict) else {}
         documented = {
             e.get("message") or e.get("when")
             for e in op.raw.get("responses", {}).get("404", {}).get("x-error-codes", ())

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from mockserver.clock import iso
+from mockserver.errors import ApiError
 from mockserver.phones import clean_phone
+from mockserver.spec import Operation
 from mockserver.store import Tenant
-
-if TYPE_CHECKING:
-    from mockserver.context import Context  # the seed builds records too, and sits below the context
 
 
 def public(record: dict) -> dict:
@@ -67,23 +66,24 @@ def present_contact(
     return data
 
 
-def ensure_room(ctx: Context, adding: int = 1) -> None:
-    """403 FEATURE_LIMIT_EXCEEDED when the plan's contact limit would be passed (documented)."""
-    limit = ctx.tenant.limits.get("contacts", -1)
-    current = len(ctx.tenant.table("contacts"))
+def ensure_room(tenant: Tenant, op: Operation, adding: int = 1) -> None:
+    """403 FEATURE_LIMIT_EXCEEDED, with ``op``'s message, when the plan's contact limit would be passed
+    (documented)."""
+    limit = tenant.limits.get("contacts", -1)
+    current = len(tenant.table("contacts"))
     if limit != -1 and current + adding > limit:
-        raise ctx.error(
-            403, "FEATURE_LIMIT_EXCEEDED", {"feature": "contacts", "current": current, "maximum": limit}
-        )
+        code = "FEATURE_LIMIT_EXCEEDED"
+        details = {"feature": "contacts", "current": current, "maximum": limit}
+        raise ApiError(403, code, op.error_message(403, code), details)
 
 
-def insert_contact(ctx: Context, values: dict) -> dict:
+def insert_contact(tenant: Tenant, values: dict, now: float) -> dict:
     fields = {k: values[k] for k in WRITABLE if values.get(k) is not None}
-    contact = contact_defaults(ctx.tenant, fields)
+    contact = contact_defaults(tenant, fields)
     if fields.get("phone"):
         contact["_phone_as_sent"] = str(fields["phone"])
     contact["group_id"] = list(dict.fromkeys(values.get("groups") or []))
-    return ctx.tenant.insert("contacts", contact, ctx.now)
+    return tenant.insert("contacts", contact, now)
 
 
 def find_contact_by_phone(tenant: Tenant, phone: str) -> dict | None:

@@ -10,20 +10,17 @@ order is visible in one place and a seam can swap a single step.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mockserver.context import Context, Reply
+from mockserver.context import Context
 from mockserver.errors import ApiError, ValidationFailed, rate_limited
+from mockserver.exchange import Exchange, Pipeline, ReferenceRule, Steps
 from mockserver.http import CoreRequest, media_type, reads_as_json
 from mockserver.listing import invalid_query
 from mockserver.multipart import parse_multipart
 from mockserver.phones import clean_phone
 from mockserver.prefer import answer_as_preferred
-from mockserver.routing import Match
 from mockserver.spec import BASE_PATH, Operation
-from mockserver.store import Tenant, Token
 from mockserver.validation import (
     MAX_FAILING_ITEMS,
     ObjectValidator,
@@ -33,73 +30,13 @@ from mockserver.validation import (
     without_empty,
 )
 
-if TYPE_CHECKING:
-    from mockserver.core import MockCore
-
 INJECTED_HEADER = "X-Mock-Fault"  # marks an answer forced through /__mock__/faults
-
-
-@dataclass
-class Exchange:
-    """One request on its way through the steps; each step fills what the next ones need."""
-
-    request: CoreRequest
-    request_id: str
-    now: float
-    match: Match | None = None
-    op: Operation | None = None
-    token: Token | None = None
-    tenant: Tenant | None = None
-    counted: bool = False  # the per-token limiter counted this call, so the answer carries its headers
-    injected: dict | None = None  # a /__mock__/faults entry for this operation
-    record: dict | None = None
-    body: dict[str, Any] = field(default_factory=dict)
-    form: bool = False  # the body came as multipart/form-data
-    ctx: Context | None = None
-    reply: Reply | None = None
-
-    @property
-    def envelope(self) -> str:
-        """The answer style: the operation's, or, before one is known, the route's (all share one)."""
-        if self.op is not None:
-            return self.op.envelope
-        if self.match is not None:
-            return next(iter(self.match.route.methods.values())).envelope
-        return "standard"
-
-
-Step = Callable[["MockCore", Exchange], None]
-
-
-@dataclass(frozen=True)
-class Steps:
-    """Named steps in order; ``replace`` and ``wrap`` give a changed copy."""
-
-    named: tuple[tuple[str, Step], ...]
-
-    def __iter__(self) -> Iterable[tuple[str, Step]]:
-        return iter(self.named)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.named)
-
-    def replace(self, name: str, step: Step) -> Steps:
-        if name not in self.names:
-            raise KeyError(f"no step {name!r}; the steps are {self.names}")
-        return Steps(tuple((n, step if n == name else s) for n, s in self.named))
-
-    def wrap(self, name: str, around: Callable[[Step, MockCore, Exchange], None]) -> Steps:
-        original = dict(self.named)[name] if name in self.names else None
-        if original is None:
-            raise KeyError(f"no step {name!r}; the steps are {self.names}")
-        return self.replace(name, lambda core, exchange: around(original, core, exchange))
 
 
 # --- the steps, in D6 order ---------------------------------------------------------------------
 
 
-def route(core: MockCore, exchange: Exchange) -> None:
+def route(core: Pipeline, exchange: Exchange) -> None:
     """404 for a path no operation has; 405 with ``Allow`` for a known path and another method."""
     path = exchange.request.path
     if path == BASE_PATH or path.startswith(BASE_PATH + "/"):
@@ -113,7 +50,7 @@ def route(core: MockCore, exchange: Exchange) -> None:
         )
 
 
-def authenticate(core: MockCore, exchange: Exchange) -> None:
+def authenticate(core: Pipeline, exchange: Exchange) -> None:
     """401 without a Bearer token the store knows; sets the token, its tenant and the tenant's now."""
     scheme, _, value = exchange.request.headers.get("authorization", "").partition(" ")
     token = core.store.tokens.get(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
@@ -121,7 +58,7 @@ def authenticate(core: MockCore, exchange: Exchange) -> None:
         raise ApiError(
             401,
             "UNAUTHORIZED",
-            exchange.op.error_message(401, "UNAUTHORIZED"),
+            exchange.operation.error_message(401, "UNAUTHORIZED"),
             headers={"WWW-Authenticate": 'Bearer realm="WA.cr API v2"'},
         )
     exchange.token = token
@@ -129,9 +66,9 @@ def authenticate(core: MockCore, exchange: Exchange) -> None:
     exchange.now = core.store.clock_of(exchange.tenant).now()
 
 
-def count_request(core: MockCore, exchange: Exchange) -> None:
+def count_request(core: Pipeline, exchange: Exchange) -> None:
     """The token's sliding 60 s window (D11); a refused call is not counted."""
-    token = exchange.token
+    token = exchange.caller_token
     retry_after = token.window.admit(exchange.now, token.rate_limit_per_minute, 60)
     if retry_after is not None:
         error = rate_limited(retry_after)
@@ -142,16 +79,16 @@ def count_request(core: MockCore, exchange: Exchange) -> None:
     exchange.counted = True
 
 
-def inject_error(core: MockCore, exchange: Exchange) -> None:
+def inject_error(core: Pipeline, exchange: Exchange) -> None:
     """An error or a delay asked for through ``/__mock__/faults`` (after the limiter, before the scope)."""
-    entry = core.injected.get(exchange.op.operation_id)
+    entry = core.injected.get(exchange.operation.operation_id)
     if entry is None:
         return
     exchange.injected = entry
     if entry.get("times") is not None:
         entry["times"] -= 1
         if entry["times"] <= 0:
-            core.injected.pop(exchange.op.operation_id, None)
+            core.injected.pop(exchange.operation.operation_id, None)
     if entry.get("status"):
         status = int(entry["status"])
         code = entry.get("code") or ("INTERNAL_ERROR" if status >= 500 else "FAULT_INJECTED")
@@ -160,27 +97,31 @@ def inject_error(core: MockCore, exchange: Exchange) -> None:
         )
 
 
-def check_scope(core: MockCore, exchange: Exchange) -> None:
+def check_scope(core: Pipeline, exchange: Exchange) -> None:
     """403 when the token lacks a scope the operation needs."""
-    missing = next((scope for scope in exchange.op.scopes if not exchange.token.allows(scope)), None)
+    missing = next(
+        (scope for scope in exchange.operation.scopes if not exchange.caller_token.allows(scope)), None
+    )
     if missing is not None:
         raise ApiError(403, "INSUFFICIENT_SCOPE", f"Token missing {missing} scope")
 
 
-def load_record(core: MockCore, exchange: Exchange) -> None:
+def load_record(core: Pipeline, exchange: Exchange) -> None:
     """The record the path names (``x-path-record``), or the operation's 404."""
-    lookup = exchange.op.extensions.path_record
+    lookup = exchange.operation.extensions.path_record
     if lookup is None:
         return
-    value = exchange.match.params[lookup.param]
+    value = exchange.route_match.params[lookup.param]
     if lookup.normalise == "phone":
         value = clean_phone(value)
     if lookup.field == "id":
-        record = exchange.tenant.get(lookup.collection, value)
+        record = exchange.caller_tenant.get(lookup.collection, value)
     else:
-        record = exchange.tenant.find(lookup.collection, **{lookup.field: value}) if value else None
+        record = exchange.caller_tenant.find(lookup.collection, **{lookup.field: value}) if value else None
     if record is None:
-        raise ApiError(404, "NOT_FOUND", lookup.not_found or exchange.op.error_message(404, "NOT_FOUND"))
+        raise ApiError(
+            404, "NOT_FOUND", lookup.not_found or exchange.operation.error_message(404, "NOT_FOUND")
+        )
     exchange.record = record
 
 
@@ -193,10 +134,10 @@ def parse_form(request: CoreRequest) -> dict[str, Any] | ValueError:
         return exc
 
 
-def parse_body(core: MockCore, exchange: Exchange) -> None:
+def parse_body(core: Pipeline, exchange: Exchange) -> None:
     """413, then 400 for a body that is not a JSON object (or a broken form), or the D19 answer to a
     content type the operation does not take."""
-    op, request = exchange.op, exchange.request
+    op, request = exchange.operation, exchange.request
     if not op.bodies:
         return
     if request.body_too_large:
@@ -217,15 +158,15 @@ def parse_body(core: MockCore, exchange: Exchange) -> None:
         exchange.body = request.json_object()
 
 
-def validate(core: MockCore, exchange: Exchange) -> None:
+def validate(core: Pipeline, exchange: Exchange) -> None:
     """422 with every failing field: query and body rules, then uniqueness and existence."""
-    op = exchange.op
+    op = exchange.operation
     ctx = Context(
         op=op,
-        tenant=exchange.tenant,
-        token=exchange.token,
+        tenant=exchange.caller_tenant,
+        token=exchange.caller_token,
         now=exchange.now,
-        params=exchange.match.params,
+        params=exchange.route_match.params,
         raw_query=exchange.request.query,
         body=exchange.body,
         record=exchange.record,
@@ -254,8 +195,8 @@ def validate(core: MockCore, exchange: Exchange) -> None:
                 for message in messages:
                     outcome.fail(path, message)
     format_failures = set(outcome.errors) if core.behaviour.batch_format_refuses else set()
-    for check in outcome.references:
-        core.reference_rules[check.rule](ctx, check, outcome)
+    for reference in outcome.references:
+        core.reference_rules[reference.rule](ctx, reference, outcome)
     partial = op.ext("partial-items")
     if partial:
         # Failures of single items (``contacts.N.field``) are the handler's to judge: skipped as
@@ -268,12 +209,12 @@ def validate(core: MockCore, exchange: Exchange) -> None:
         outcome.errors = {k: v for k, v in outcome.errors.items() if k not in ctx.item_errors}
     if outcome.errors:
         raise ValidationFailed(outcome.errors)
-    core.behaviour.emptied(ctx, emptied)
+    ctx.body.update(core.behaviour.emptied(op, ctx.tenant, ctx.record, emptied))
 
 
-def dispatch(core: MockCore, exchange: Exchange) -> None:
+def dispatch(core: Pipeline, exchange: Exchange) -> None:
     """The operation's handler: business rules (OTP limiters, plan limits, ...) and the answer's data."""
-    exchange.reply = core.handlers[exchange.op.operation_id](exchange.ctx)
+    exchange.reply = core.handlers[exchange.operation.operation_id](exchange.context)
 
 
 DEFAULT_STEPS = Steps(
@@ -296,7 +237,7 @@ DEFAULT_STEPS = Steps(
 
 
 def read_body(
-    core: MockCore, body: dict[str, Any], validator: ObjectValidator, form: bool
+    core: Pipeline, body: dict[str, Any], validator: ObjectValidator, form: bool
 ) -> tuple[dict[str, Any], list[str]]:
     """The body as the validator sees it: form fields read, the readers applied, empty fields dropped (D16)."""
     readers = (core.behaviour.form_readers if form else ()) + core.behaviour.body_readers
@@ -305,7 +246,7 @@ def read_body(
     return without_empty(body, validator)
 
 
-def screen_includes(core: MockCore, op: Operation, raw_query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def screen_includes(core: Pipeline, op: Operation, raw_query: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Unknown ``include`` relations: refused by the parameter's own rule (422), with 400, or dropped (D19)."""
     allowed = op.ext("includes")
     policy = core.behaviour.unknown_query
@@ -323,9 +264,6 @@ def screen_includes(core: MockCore, op: Operation, raw_query: list[tuple[str, st
                 continue
         screened.append((key, value))
     return screened
-
-
-ReferenceRule = Callable[[Context, ReferenceCheck, Outcome], None]
 
 
 def check_exists(ctx: Context, check: ReferenceCheck, outcome: Outcome) -> None:

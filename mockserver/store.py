@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.clock import Clock, iso
-from mockserver.limits import SlidingWindow, restored_window, window_state
+from mockserver.limits import SlidingWindow, Window, restored_window, window_state
 
 try:
     import fcntl
@@ -147,9 +147,7 @@ class Tenant:
     # The store's allocator: it decides whether tenants share one id sequence (D8, D19).
     ids: IdAllocator = field(default_factory=IdAllocator)
     otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
-    limiters: dict[str, SlidingWindow] = field(
-        default_factory=dict
-    )  # the OTP limits (D10), by x-rate-limit key
+    limiters: dict[str, Window] = field(default_factory=dict)  # the OTP limits (D10), by x-rate-limit key
     whatsapp_templates: list[dict] = field(default_factory=list)
     # (collection, field) -> normalised value -> ids holding it; built on first use, kept by the writers below.
     unique_index: dict[tuple[str, str], dict[Any, set[int]]] = field(default_factory=dict)

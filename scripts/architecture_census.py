@@ -4,8 +4,10 @@
 
 Counts ``mockserver`` and ``contract_tests`` under ROOT (default: this checkout). An import cycle is
 a strongly connected component of more than one module in the graph of every import statement,
-including those inside functions, but not those under ``if TYPE_CHECKING:`` (never run). A private-name use is ``from X import _name`` from another
-project module, or ``obj._name`` on anything but ``self``/``cls``.
+those inside functions and those under ``if TYPE_CHECKING:`` included: a type-only import still
+ties the two modules together (neither can be read, typed or moved without the other). A
+private-name use is ``from X import _name`` from another project module, or ``obj._name`` on
+anything but ``self``/``cls``.
 """
 
 from __future__ import annotations
@@ -28,15 +30,6 @@ def modules(root: Path) -> dict[str, Path]:
     return found
 
 
-def runtime_nodes(tree: ast.Module) -> list[ast.AST]:
-    """Every node except those under ``if TYPE_CHECKING:`` (imports for type hints only)."""
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skipped.update(id(child) for stmt in node.body for child in ast.walk(stmt))
-    return [node for node in ast.walk(tree) if id(node) not in skipped]
-
-
 def function_level_imports(tree: ast.Module) -> list[str]:
     """Imports inside a function body, as ``function: module``."""
     found = []
@@ -54,7 +47,7 @@ def imports(name: str, tree: ast.Module, known: dict[str, Path]) -> tuple[set[st
     targets: set[str] = set()
     private: set[str] = set()
     package = name if known[name].name == "__init__.py" else name.rpartition(".")[0]
-    for node in runtime_nodes(tree):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names if alias.name in known)
         elif isinstance(node, ast.ImportFrom):
@@ -119,6 +112,23 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def cycle_path(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """One concrete loop through ``component``'s first module, as ``[a, b, ..., a]`` (shortest first)."""
+    members = set(component)
+    start = component[0]
+    paths = {nxt: [start, nxt] for nxt in sorted(graph[start] & members)}
+    queue = list(paths)
+    while queue:
+        node = queue.pop(0)
+        if node == start:
+            return paths[node]
+        for nxt in sorted(graph[node] & members):
+            if nxt not in paths:
+                paths[nxt] = paths[node] + [nxt]
+                queue.append(nxt)
+    return component
+
+
 def census(root: Path) -> dict:
     known = modules(root)
     graph: dict[str, set[str]] = {}
@@ -144,9 +154,10 @@ def census(root: Path) -> dict:
     classes = [item for item in functions if item[1].endswith("(Class)")]
     return {
         "largest_module": largest_module,
-        "largest_function": max(defs),
-        "largest_class": max(classes),
-        "cycles": cycles(graph),
+        "largest_function": max(defs, default=(0, "-")),
+        "largest_class": max(classes, default=(0, "-")),
+        "cycles": [cycle_path(graph, component) for component in cycles(graph)],
+        "cycle_members": cycles(graph),
         "private_imports": private,
         "function_level_imports": {name: found for name, found in lazy.items() if found},
         "graph": graph,
@@ -161,8 +172,8 @@ def main() -> None:
     print(f"largest function: {result['largest_function'][1]} ({result['largest_function'][0]} lines)")
     print(f"largest class:    {result['largest_class'][1]} ({result['largest_class'][0]} lines)")
     print(f"import cycles:    {len(result['cycles'])}")
-    for component in result["cycles"]:
-        print(f"  {len(component)} modules: {', '.join(component)}")
+    for loop, members in zip(result["cycles"], result["cycle_members"], strict=True):
+        print(f"  {' -> '.join(loop)} ({len(members)} modules tied: {', '.join(members)})")
     print(f"files using private names of another module or object: {len(result['private_imports'])}")
     for name, taken in sorted(result["private_imports"].items()):
         print(f"  {name}: {', '.join(sorted(taken))}")

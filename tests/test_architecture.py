@@ -18,13 +18,13 @@ from tests.helpers import PROJECT
 LAZY_IMPORTS_ALLOWED = {"mockserver.cli", "mockserver.pytest_plugin", "contract_tests.in_process"}
 
 
-def load_census():
+def load_census(root: Path = PROJECT):
     spec = importlib.util.spec_from_file_location(
         "architecture_census", PROJECT / "scripts" / "architecture_census.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.census(Path(PROJECT))
+    return module.census(Path(root))
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,27 @@ def census() -> dict:
 
 
 def test_no_import_cycles(census: dict) -> None:
-    assert census["cycles"] == []
+    """Every import counts: inside functions and under ``if TYPE_CHECKING:`` too."""
+    loops = [
+        f"{' -> '.join(loop)} (tying {', '.join(members)})"
+        for loop, members in zip(census["cycles"], census["cycle_members"], strict=True)
+    ]
+    assert not loops, "import cycles: " + "; ".join(loops)
+
+
+def test_a_type_only_import_closes_a_cycle(tmp_path: Path) -> None:
+    """The census sees an import under ``if TYPE_CHECKING:`` and inside a function, and names the loop."""
+    package = tmp_path / "mockserver"
+    package.mkdir()
+    (tmp_path / "contract_tests").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "low.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from mockserver.high import High\n"
+    )
+    (package / "high.py").write_text("def make():\n    from mockserver import middle\n")
+    (package / "middle.py").write_text("import mockserver.low\n")
+    census = load_census(tmp_path)
+    assert census["cycles"] == [["mockserver.high", "mockserver.middle", "mockserver.low", "mockserver.high"]]
 
 
 def test_no_private_names_of_other_modules(census: dict) -> None:

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+import yaml
 
 from mockserver.core import ControlSettings, MockCore
 from mockserver.transport import MockTransport
-from tests.helpers import api_client, new_tenant
+from tests.helpers import PROJECT, api_client, new_tenant
 
 MOMENT = "2030-01-02T03:04:05+00:00"
 
@@ -162,9 +163,14 @@ def test_new_tenant_with_options(core: MockCore, control: httpx.Client) -> None:
         (b'{"limits": [1]}', "limits must be an object"),
         (b'{"limits": {"contacts": "many"}}', "limits.contacts must be an integer"),
         (b'{"limits": {"contacts": -2}}', "limits.contacts must be at least -1"),
-        (b'{"limits": {"contacts": 1e400}}', "limits.contacts must be an integer"),
-        (b'{"limits": {"contacts": 1000000000000000000000}}', "limits.contacts must have at most 18 digits"),
-        (b'{"features": {"chatbot": "yes"}}', "features must be true or false: chatbot"),
+        (b'{"limits": {"contacts": 1e400}}', "the body holds a number too large to read: 1e400"),
+        (b'{"limits": {"contacts": NaN}}', "NaN is not a number"),
+        (b'{"limits": {"contacts": 2.5}}', "limits.contacts must be an integer"),
+        (
+            b'{"limits": {"contacts": 1000000000000000000000}}',
+            "limits.contacts must be at most 999999999999999999",
+        ),
+        (b'{"features": {"chatbot": "yes"}}', "features.chatbot must be true or false"),
         (b'{"name": ""}', "name must be a non-empty string"),
         (b'{"name": 7}', "name must be a non-empty string"),
         (b'{"rate_limit_per_minute": "99999999999999999999999"}', "rate_limit_per_minute must be an integer"),
@@ -347,8 +353,9 @@ def test_reset_returns_every_clock_to_wall_time(control: httpx.Client) -> None:
         ({"now": "99999-01-01T00:00:00Z"}, "now must be an ISO 8601 timestamp"),
         ({"now": "1969-12-31T23:59:59Z"}, "outside 1970-01-01 .. 9998-12-31"),
         ({"now": "9999-12-31T23:59:59Z"}, "outside 1970-01-01 .. 9998-12-31"),
-        ({"advance_seconds": 1e300}, "outside 1970-01-01 .. 9998-12-31"),
-        ({"advance_seconds": -1e12}, "outside 1970-01-01 .. 9998-12-31"),
+        ({"advance_seconds": 1e300}, "advance_seconds must be at most 253370764799"),
+        ({"advance_seconds": -1e12}, "advance_seconds must be at least -253370764799"),
+        ({"advance_seconds": -86_400 * 365 * 100}, "outside 1970-01-01 .. 9998-12-31"),
     ],
 )
 def test_move_clock_refuses_malformed_calls(control: httpx.Client, body: dict, says: str) -> None:
@@ -536,11 +543,13 @@ def test_faults_apply_after_authentication(control: httpx.Client, core: MockCore
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ({"status": 500}, "operation_id must be one of"),
+        ({"status": 500}, "operation_id is required"),
         ({"operation_id": "noSuchThing", "status": 500}, "operation_id must be one of"),
         ({"operation_id": "getAccount"}, "needs status or delay_ms"),
         ({"operation_id": "getAccount", "status": 200}, "status must be at least 400"),
-        ({"operation_id": "getAccount", "status": 600}, "400-599"),
+        ({"operation_id": "getAccount", "status": 600}, "status must be at most 599"),
+        ({"operation_id": "getAccount", "delay_ms": 60_001}, "delay_ms must be at most 60000"),
+        ({"operation_id": "getAccount", "status": "500"}, "status must be an integer"),
         ({"operation_id": "getAccount", "delay_ms": -1}, "delay_ms must be at least 0"),
         ({"operation_id": "getAccount", "status": 500, "times": 0}, "times must be at least 1"),
     ],
@@ -548,3 +557,116 @@ def test_faults_apply_after_authentication(control: httpx.Client, core: MockCore
 def test_add_fault_refuses_malformed_calls(control: httpx.Client, body: dict, says: str) -> None:
     assert_refused(control.post("/faults", json=body), 400, says)
     assert control.get("/faults").json() == {"faults": {}}
+
+
+# --- every body as docs/control-api.yaml describes it -------------------------------------------------
+
+# The least body each call accepts, so one wrong field is the only thing wrong with it.
+LEAST_BODY = {
+    "moveClock": {"freeze": False},
+    "setOptOut": {"is_opted_out": False},
+    "addFault": {"operation_id": "getAccount", "delay_ms": 0},
+}
+# A value of another JSON type than the field's (the first one its schema does not allow).
+OTHER_VALUES = ("text", 12, 1.5, True, ["x"], {"a": 1}, None)
+TYPE_CHECKS = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+
+
+def documented_fields() -> list[tuple[str, str, str, str, object]]:
+    """(operationId, method, path, field, a value of the wrong type) for every typed body field."""
+    document = yaml.safe_load((PROJECT / "docs" / "control-api.yaml").read_text())
+    schemas = document["components"]["schemas"]
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            for name, field in body["properties"].items():
+                field = schemas[field["$ref"].rsplit("/", 1)[-1]] if "$ref" in field else field
+                kinds = field.get("type")
+                if kinds is None:
+                    continue
+                kinds = [kinds] if isinstance(kinds, str) else kinds
+                wrong = next(v for v in OTHER_VALUES if not any(TYPE_CHECKS[k](v) for k in kinds))
+                url = path.removeprefix("/__mock__").replace("{id}", "1")
+                found.append((operation["operationId"], method.upper(), url, name, wrong))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "method", "path", "field", "wrong"),
+    documented_fields(),
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_every_documented_body_field_is_checked_before_the_call(
+    control: httpx.Client, operation_id: str, method: str, path: str, field: str, wrong: object
+) -> None:
+    """docs/control-api.yaml is the check: a field of the wrong type is a 400 naming it, in one line,
+    and the call does not run (no tenant, fault or clock change)."""
+    before = (control.get("/tenants").json(), control.get("/faults").json(), control.get("/clock").json())
+    body = {**LEAST_BODY.get(operation_id, {}), field: wrong}
+    response = control.request(method, path, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error.startswith(f"{field} must be ") and "\n" not in error
+    after = (control.get("/tenants").json(), control.get("/faults").json(), control.get("/clock").json())
+    assert after[:2] == before[:2] and after[2]["frozen"] == before[2]["frozen"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "says"),
+    [
+        ("/tenants", {"name": "   "}, "name must be a non-empty string of at most 255 characters"),
+        ("/tenants", {"name": "x" * 256}, "name must be a non-empty string of at most 255 characters"),
+        ("/tenants", {"settings": {f"k{n}": n for n in range(101)}}, "settings may have at most 100 keys"),
+        ("/tenants", {"settings": {"k" * 1001: 1}}, "settings keys may have at most 1000 characters"),
+        ("/tenants", {"settings": {"note": "x" * 1001}}, "settings.note must have at most 1000 characters"),
+        ("/tenants", {"settings": {"nested": {"a": 1}}}, "settings.nested must be a string or a number"),
+        ("/tenants", {"settings": {"sender_id": 5}}, "settings.sender_id must be a string"),
+        ("/tenants", {"settings": {"campaigns": -1}}, "settings.campaigns must be at least 0"),
+        ("/tenants/1/tokens", {"scopes": ["a", 2]}, "scopes must be a list of strings"),
+        ("/tenants/1/tokens", {"rate_limit_per_minute": 1.5}, "rate_limit_per_minute must be an integer"),
+    ],
+)
+def test_malformed_bodies_get_one_line_naming_the_field(
+    control: httpx.Client, path: str, body: dict, says: str
+) -> None:
+    assert_refused(control.post(path, json=body), 400, says)
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        (
+            {"category": "PROMO"},
+            "whatsapp_templates.0.category must be one of MARKETING, UTILITY, AUTHENTICATION",
+        ),
+        ({"status": "LIVE"}, "whatsapp_templates.0.status must be one of APPROVED, PENDING, REJECTED"),
+        ({"header_format": "AUDIO"}, "whatsapp_templates.0.header_format must be one of"),
+        ({"header_text": 3}, "whatsapp_templates.0.header_text must be a string or null"),
+        ({"buttons": "none"}, "whatsapp_templates.0.buttons must be a list"),
+    ],
+)
+def test_whatsapp_templates_are_checked_by_their_schema(
+    control: httpx.Client, template: dict, says: str
+) -> None:
+    tenant_id = new_tenant(control)["tenant_id"]
+    good = {
+        "template_id": "1",
+        "template_name": "x",
+        "category": "UTILITY",
+        "status": "APPROVED",
+        "body": "Hi",
+    }
+    response = control.patch(f"/tenants/{tenant_id}", json={"whatsapp_templates": [{**good, **template}]})
+    assert_refused(response, 400, says)
+    assert control.get(f"/tenants/{tenant_id}").json()["whatsapp_templates"] != [{**good, **template}]

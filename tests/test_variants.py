@@ -1,4 +1,4 @@
-"""Legitimate variants (``mockserver/variants.py``): each one changes what the mock answers.
+"""Legitimate variants (``mockserver/variants/``): each one changes what the mock answers.
 
 Every check compares the default mock with the variant through the public interface (HTTP
 through the in-process transport, or a real ``wacr-mock`` process), so a variant that stops
@@ -459,6 +459,23 @@ def test_other_error_messages(mocks) -> None:
     assert other_invalid["error"]["details"] == invalid["error"]["details"]  # documented per-field messages
     assert other_created != created  # List Contacts' message is the spec's choice (D15)
     assert other_account == account  # documented (Get Account Info)
+
+
+def test_other_wording_reaches_the_flat_comments_answers(mocks) -> None:
+    """The flat (D12) envelope is built where every other one is: Get Comments' message is an
+    assumed wording (D15), so the variant rewords it as it does List Contacts'."""
+
+    def comments(mock: Mock) -> dict:
+        assert (
+            mock.api.post("/messages/text", json={"phone": "+919000001250", "message": "hi"}).status_code
+            == 200
+        )
+        return mock.api.get("/comments/919000001250").json()
+
+    default, other = comments(mocks()), comments(mocks("other-error-messages"))
+    assert default["message"] == "Comments retrieved successfully"
+    assert other["message"] == "Request completed."
+    assert [list(answer) for answer in (default, other)] == [["success", "message", "data"]] * 2
 
 
 # --- message ids, order ----------------------------------------------------------------------------

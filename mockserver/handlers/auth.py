@@ -9,6 +9,7 @@ from mockserver import listing, outbox
 from mockserver.clock import iso
 from mockserver.context import Context, Reply
 from mockserver.errors import ValidationFailed, rate_limited
+from mockserver.extensions import RateLimit
 from mockserver.limits import prune_idle
 from mockserver.phones import clean_phone
 from mockserver.store import Otp
@@ -25,7 +26,7 @@ def hit_limiter(ctx: Context) -> None:
 
     A refused call is not counted here, nor by the per-token limiter (D6).
     """
-    rule = ctx.op.extensions.rate_limit
+    rule = rate_rule(ctx)
     prune_idle(ctx.tenant.limiters, ctx.now, rule.per_seconds, prefix=rule.key.split("{", 1)[0])
     window = ctx.tenant.limiters.setdefault(limiter_key(ctx), ctx.behaviour.otp_window())
     retry_after = window.admit(ctx.now, rule.calls, rule.per_seconds)
@@ -34,9 +35,17 @@ def hit_limiter(ctx: Context) -> None:
         raise rate_limited(retry_after, ctx.op.error_message(429, "RATE_LIMIT_EXCEEDED"))
 
 
+def rate_rule(ctx: Context) -> RateLimit:
+    """The operation's ``x-rate-limit``: every operation whose handler counts a limiter has one."""
+    rule = ctx.op.extensions.rate_limit
+    if rule is None:
+        raise RuntimeError(f"{ctx.op.operation_id} counts a limiter but has no x-rate-limit")
+    return rule
+
+
 def limiter_key(ctx: Context) -> str:
     phone, _ = otp_key(ctx)
-    return ctx.op.extensions.rate_limit.key.format(tenant_id=ctx.tenant.id, phone=phone)
+    return rate_rule(ctx).key.format(tenant_id=ctx.tenant.id, phone=phone)
 
 
 def clear_limiter(ctx: Context) -> None:

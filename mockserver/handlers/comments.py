@@ -24,11 +24,11 @@ ITEM_FIELDS = ("id", "message", "type", "status_message", "url", "message_id", "
 
 
 def get_comments(ctx: Context) -> Reply:
-    chat_id = ctx.record["id"]
+    chat_id = ctx.path_record["id"]
     notes = [c for c in ctx.tenant.table("comments").values() if c["_chat_id"] == chat_id]
     notes.sort(key=lambda c: c["id"], reverse=True)
     data = [{k: c[k] for k in ITEM_FIELDS} for c in notes]
-    return Reply(data, flat={"success": True, "message": ctx.op.success_message, "data": data})
+    return Reply(data)
 
 
 def add_comment(ctx: Context) -> Reply:
@@ -41,7 +41,7 @@ def add_comment(ctx: Context) -> Reply:
     note = ctx.tenant.insert(
         "comments",
         {
-            "_chat_id": ctx.record["id"],
+            "_chat_id": ctx.path_record["id"],
             "message": body["comment"],
             "type": kind,
             "status_message": body.get("status_message") or "Internal comment",
@@ -52,11 +52,9 @@ def add_comment(ctx: Context) -> Reply:
         },
         ctx.now,
     )
-    flat = {
-        "success": True,
-        "message": ctx.op.success_message,
+    fields = {
         "tenant_id": ctx.tenant.id,
-        "interaction_id": ctx.record["id"],
+        "interaction_id": ctx.path_record["id"],
         "sender_id": ctx.tenant.settings.get("sender_id"),
         "status_message": note["status_message"],
         "url": note["url"],
@@ -64,7 +62,7 @@ def add_comment(ctx: Context) -> Reply:
         "ref_message_id": note["ref_message_id"],
         "chat_message_id": note["id"],
     }
-    return Reply(None, flat=flat)
+    return Reply(None, fields=fields)
 
 
 HANDLERS = {

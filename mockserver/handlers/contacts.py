@@ -26,14 +26,14 @@ def list_contacts(ctx: Context) -> Reply:
 
 
 def create_contact(ctx: Context) -> Reply:
-    ensure_room(ctx)
-    contact = insert_contact(ctx, ctx.body)
+    ensure_room(ctx.tenant, ctx.op)
+    contact = insert_contact(ctx.tenant, ctx.body, ctx.now)
     return Reply(present_contact(ctx.tenant, contact, "groups", ctx.behaviour.phone_as_sent))
 
 
 def get_contact(ctx: Context) -> Reply:
     include = ctx.query.get("include")
-    return Reply(present_contact(ctx.tenant, ctx.record, include, ctx.behaviour.phone_as_sent))
+    return Reply(present_contact(ctx.tenant, ctx.path_record, include, ctx.behaviour.phone_as_sent))
 
 
 def update_contact(ctx: Context) -> Reply:
@@ -43,13 +43,13 @@ def update_contact(ctx: Context) -> Reply:
         changes["phone"] = clean_phone(changes["phone"])
     if "groups" in ctx.body:
         changes["group_id"] = list(dict.fromkeys(ctx.body["groups"] or []))
-    contact = ctx.tenant.set_fields("contacts", ctx.record, changes, ctx.now)
+    contact = ctx.tenant.set_fields("contacts", ctx.path_record, changes, ctx.now)
     return Reply(present_contact(ctx.tenant, contact, "groups", ctx.behaviour.phone_as_sent))
 
 
 def delete_contact(ctx: Context) -> Reply:
     """Messages of a deleted contact stay (D13)."""
-    ctx.tenant.remove("contacts", ctx.record["id"])
+    ctx.tenant.remove("contacts", ctx.path_record["id"])
     return Reply(None)
 
 
@@ -59,18 +59,26 @@ def sent_item(ctx: Context, index: int, item: dict) -> Any:
     return sent[index] if isinstance(sent, list) and index < len(sent) else item
 
 
+def item_message(ctx: Context, field: str, rule: str) -> str:
+    """The message of ``rule`` on a field of one ``contacts`` item."""
+    items = ctx.op.body_fields["contacts"].item_obj
+    validator = items.by_name(field) if items is not None else None
+    if validator is None:
+        raise RuntimeError(f"{ctx.op.operation_id}: contacts items have no field {field!r}")
+    return validator.message(rule)
+
+
 def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     """``keep_before``: with continue_on_error false, the items before the first failing one stay (D18)."""
     items = ctx.body["contacts"]
     options = ctx.body.get("options") or {}
     skip_duplicates = options.get("skip_duplicates", False)
-    item_fields = ctx.op.body_fields["contacts"].item_obj
-    phone_taken = item_fields.by_name("phone").message("unique")
-    email_taken = item_fields.by_name("email").message("unique")
+    phone_taken = item_message(ctx, "phone", "unique")
+    email_taken = item_message(ctx, "email", "unique")
     failures: dict[int, dict[str, list[str]]] = {}
     for key, messages in ctx.item_errors.items():
-        _, index, field = key.split(".", 2)
-        failures.setdefault(int(index), {})[field] = messages
+        _, position, field = key.split(".", 2)
+        failures.setdefault(int(position), {})[field] = messages
     seen_phones: set[str] = set()
     seen_emails: set[str] = set()
     to_create, skipped = [], []
@@ -100,15 +108,18 @@ def batch_create_contacts(ctx: Context, keep_before: bool = False) -> Reply:
     if failures and options.get("continue_on_error", True) is False:
         if keep_before:
             before = [item for index, item in to_create if index < min(failures)]
-            ensure_room(ctx, len(before))
+            ensure_room(ctx.tenant, ctx.op, len(before))
             for item in before:
-                insert_contact(ctx, item)
+                insert_contact(ctx.tenant, item, ctx.now)
         raise ValidationFailed(
             {f"contacts.{i}.{f}": m for i, fields in sorted(failures.items()) for f, m in fields.items()}
         )
-    ensure_room(ctx, len(to_create))
+    ensure_room(ctx.tenant, ctx.op, len(to_create))
     as_sent = ctx.behaviour.phone_as_sent
-    created = [present_contact(ctx.tenant, insert_contact(ctx, item), None, as_sent) for _, item in to_create]
+    created = [
+        present_contact(ctx.tenant, insert_contact(ctx.tenant, item, ctx.now), None, as_sent)
+        for _, item in to_create
+    ]
     errors = [{"index": i, "errors": fields} for i, fields in sorted(failures.items())]
     return Reply(
         {

@@ -6,7 +6,7 @@ from mockserver.handlers import named
 
 def delete_group(ctx: Context) -> Reply:
     """Deleting a group removes its id from every contact (D13)."""
-    group_id = ctx.record["id"]
+    group_id = ctx.path_record["id"]
     for contact in list(ctx.tenant.table("contacts").values()):
         if group_id in contact["group_id"]:
             set_membership(ctx, contact, [g for g in contact["group_id"] if g != group_id])
@@ -20,7 +20,7 @@ def set_membership(ctx: Context, contact: dict, group_ids: list[int]) -> None:
 
 def change_membership(ctx: Context, join: bool) -> int:
     """Adds or removes the listed contacts; returns how many actually changed (documented counting)."""
-    group_id = ctx.record["id"]
+    group_id = ctx.path_record["id"]
     changed = 0
     for contact_id in dict.fromkeys(ctx.body["contact_ids"]):
         contact = ctx.tenant.get("contacts", contact_id)
@@ -33,11 +33,11 @@ def change_membership(ctx: Context, join: bool) -> int:
 
 
 def add_group_contacts(ctx: Context) -> Reply:
-    return Reply({"group_id": ctx.record["id"], "contacts_added": change_membership(ctx, join=True)})
+    return Reply({"group_id": ctx.path_record["id"], "contacts_added": change_membership(ctx, join=True)})
 
 
 def remove_group_contacts(ctx: Context) -> Reply:
-    return Reply({"group_id": ctx.record["id"], "contacts_removed": change_membership(ctx, join=False)})
+    return Reply({"group_id": ctx.path_record["id"], "contacts_removed": change_membership(ctx, join=False)})
 
 
 HANDLERS = {

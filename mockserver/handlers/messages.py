@@ -147,7 +147,7 @@ def list_messages(ctx: Context) -> Reply:
 
 
 def get_message(ctx: Context) -> Reply:
-    return Reply(named.public(ctx.record))
+    return Reply(named.public(ctx.path_record))
 
 
 HANDLERS = {

@@ -15,7 +15,7 @@ def create(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
 
 def update(ctx: Context, collection: str, fields: tuple[str, ...]) -> Reply:
     changes = {name: ctx.body[name] for name in fields if name in ctx.body}
-    return Reply(public(ctx.tenant.set_fields(collection, ctx.record, changes, ctx.now)))
+    return Reply(public(ctx.tenant.set_fields(collection, ctx.path_record, changes, ctx.now)))
 
 
 def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
@@ -26,11 +26,11 @@ def delete_unless_in_use(ctx: Context, collection: str) -> Reply:
         count = sum(
             1
             for c in ctx.tenant.table(referenced.collection).values()
-            if c.get(referenced.field) == ctx.record["id"]
+            if c.get(referenced.field) == ctx.path_record["id"]
         )
         if count:
             raise ValidationFailed({rule.details_field: [rule.message.format(count=count)]})
-    ctx.tenant.remove(collection, ctx.record["id"])
+    ctx.tenant.remove(collection, ctx.path_record["id"])
     return Reply(None)
 
 
@@ -48,7 +48,7 @@ def handlers(
     table: dict[str, Handler] = {
         list_id: lambda ctx: listing.respond(ctx, ctx.tenant.table(collection).values(), public),
         create_id: lambda ctx: create(ctx, collection, fields),
-        get_id: lambda ctx: Reply(public(ctx.record)),
+        get_id: lambda ctx: Reply(public(ctx.path_record)),
         update_id: lambda ctx: update(ctx, collection, fields),
     }
     if delete_id is not None:

@@ -14,7 +14,7 @@ def list_templates(ctx: Context) -> Reply:
 
 
 def get_template(ctx: Context) -> Reply:
-    return Reply(public(ctx.record))
+    return Reply(public(ctx.path_record))
 
 
 def sync_templates(ctx: Context) -> Reply:
