@@ -30,11 +30,11 @@ import os
 import random
 import secrets
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.clock import Clock, iso
 from mockserver.limits import SlidingWindow, restored_window, window_state
@@ -108,6 +108,14 @@ class Token:
         return "*" in self.scopes or scope in self.scopes
 
 
+class RecordIndex(Protocol):
+    """An index a list keeps on one table (``mockserver/list_index.py``), told of every change."""
+
+    def drop(self, record: dict) -> None: ...
+
+    def add(self, record: dict) -> None: ...
+
+
 @dataclass
 class Otp:
     phone: str
@@ -153,6 +161,11 @@ class Tenant:
     whatsapp_templates: list[dict] = field(default_factory=list)
     # (collection, field) -> normalised value -> ids holding it; built on first use, kept by the writers below.
     unique_index: dict[tuple[str, str], dict[Any, set[int]]] = field(default_factory=dict)
+    # collection -> list shape -> its index (filtered, searched, sorted), least recently used first; built by
+    # lists on first use, kept by the writers below.
+    list_indexes: dict[str, OrderedDict[Hashable, RecordIndex]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     # (collection, id) of the records written since the last commit: what the next commit writes.
     changed: set[tuple[str, int]] = field(default_factory=set, repr=False, compare=False)
 
@@ -225,6 +238,17 @@ class Tenant:
                 ids.add(record["id"])
             else:
                 ids.discard(record["id"])
+        indexes = self.list_indexes.get(collection)
+        if not indexes:
+            return
+        for shape, kept in list(indexes.items()):
+            try:
+                if add:
+                    kept.add(record)
+                else:
+                    kept.drop(record)
+            except Exception:  # noqa: BLE001  (a value the order cannot compare: rebuilt, and judged, when next listed)
+                del indexes[shape]
 
     def find(self, collection: str, **where: Any) -> dict | None:
         for record in self.records[collection].values():
