@@ -87,6 +87,22 @@ def per_call(action: Callable[[], object], seconds: float) -> float:
     return statistics.median(samples)
 
 
+def paired(
+    baseline: Callable[[], object], action: Callable[[], object], seconds: float
+) -> tuple[float, float]:
+    """Median seconds per call of ``action`` and of ``baseline``, measured in alternating batches, so
+    both see the same load of a shared machine."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(samples[0]) < 5:
+        for measured, call in zip(samples, (action, baseline), strict=True):
+            started = time.perf_counter()
+            for _ in range(5):
+                call()
+            measured.append((time.perf_counter() - started) / 5)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def core_with(size: int, state: Path | None) -> tuple[MockCore, httpx.Client, str]:
     core = MockCore()
     if state is not None:
@@ -123,8 +139,11 @@ def list_rates(sizes: list[int], seconds: float) -> list[tuple[str, float, float
     for size in sizes:
         _, http, _ = core_with(size, None)
         for name, query in LIST_CALLS.items():
-            base = per_call(lambda q=query: empty.get(CONTACTS, params=q), seconds)
-            cost = per_call(lambda q=query, client=http: client.get(CONTACTS, params=q), seconds)
+            cost, base = paired(
+                lambda q=query: empty.get(CONTACTS, params=q),
+                lambda q=query, client=http: client.get(CONTACTS, params=q),
+                seconds * 2,
+            )
             rows.append((f"GET /contacts {name}, {size:,} contacts", cost, base))
     return rows
 
