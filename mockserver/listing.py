@@ -238,11 +238,11 @@ def respond(
     sort = ctx.query.get("sort") or behaviour.default_sort(op)
     term = ctx.query.get("search") or ctx.query.get("q")
     raw_filters = [(k, v) for k, v in ctx.raw_query if k.startswith("filter[")]
-    indexed = isinstance(records, Table) and paging == Paging()
+    indexed = records if isinstance(records, Table) and paging == Paging() else None
     listed: Sequence[dict]
-    if isinstance(records, Table) and indexed and sort == "id" and not term and not raw_filters:
+    if indexed is not None and sort == "id" and not term and not raw_filters:
         # A whole table in its own (id) order (``Tenant`` keeps it so), paged as it is.
-        values = records.records().values()
+        values = indexed.records().values()
         listed = Slices(len(values), lambda start, stop: list(itertools.islice(values, start, stop)))
     else:
         filters = op.ext("filters", {})
@@ -257,12 +257,12 @@ def respond(
         )
         if term:
             predicates.append(search_predicate(term, op.ext("search-fields", [])))
-        if isinstance(records, Table) and indexed:
-            table = records.records()
+        if indexed is not None:
+            table = indexed.records()
             shape = (op.operation_id, tuple(raw_filters), term.lower() if term else None, sort)
             index = index_for(
-                records.tenant,
-                records.collection,
+                indexed.tenant,
+                indexed.collection,
                 shape,
                 lambda: ListIndex(table.values(), lambda r: all(p(r) for p in predicates), sort),
             )
