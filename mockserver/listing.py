@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, KeysView, Sequence, ValuesView
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +18,9 @@ from urllib.parse import urlencode
 from mockserver.clock import parse_iso
 from mockserver.context import Context, Pager, Reply, Sorter
 from mockserver.errors import ApiError, ValidationFailed
+from mockserver.list_index import ListIndex, index_for, sort_key, sort_parts
 from mockserver.spec import BASE_PATH
+from mockserver.store import Tenant
 
 FILTER_KEY = re.compile(r"^filter\[(\w+)\](?:\[([^\]]+)\])?$")
 LIST_OPERATORS = {"in", "not_in"}
@@ -129,30 +131,17 @@ def build_filters(
     return predicates
 
 
-def _sort_key(field: str) -> Callable[[dict], tuple]:
-    def key(record: dict) -> tuple:
-        value = record.get(field)
-        if isinstance(value, str):
-            value = value.lower()
-        return (value is not None, value if value is not None else 0)
-
-    return key
-
-
 def sort_records(records: list[dict], sort: str) -> list[dict]:
-    parts = [p for p in sort.split(",") if p]
     ordered = sorted(records, key=lambda r: r["id"])
-    if parts == ["id"]:
-        return ordered
-    for part in reversed(parts):
-        descending = part.startswith("-")
-        ordered.sort(key=_sort_key(part.lstrip("-")), reverse=descending)
+    for field, descending in reversed(sort_parts(sort)):
+        ordered.sort(key=sort_key(field), reverse=descending)
     return ordered
 
 
-def search_records(records: Iterable[dict], term: str, fields: list[str]) -> list[dict]:
+def search_predicate(term: str, fields: list[str]) -> Callable[[dict], bool]:
+    """A partial match of ``term`` in any of ``fields``, case ignored (D19)."""
     needle = term.lower()
-    return [r for r in records if any(needle in str(r.get(f) or "").lower() for f in fields)]
+    return lambda r: any(needle in str(r.get(f) or "").lower() for f in fields)
 
 
 def select_fields(item: dict, fields: str | None) -> dict:
@@ -200,64 +189,87 @@ class Paging:
     page: Pager = page_of
 
 
-class IdOrdered(Sequence[dict]):
-    """A table's records, known to be in id order (``Tenant`` keeps them so): a page of it costs
-    the page, not the table (no copy, no sort)."""
+@dataclass(frozen=True)
+class Table:
+    """The caller's whole ``collection``: a list of it is answered from the tenant's list indexes
+    (``mockserver/list_index.py``), so a page costs what it shows, not what the table holds."""
 
-    def __init__(self, records: KeysView | ValuesView) -> None:
-        self.records = records
+    tenant: Tenant
+    collection: str
+
+    def records(self) -> dict[int, dict]:
+        return self.tenant.table(self.collection)
+
+
+class Slices(Sequence[dict]):
+    """A list's records as the pager sees them: its length, and slices computed when asked for, so a
+    page of a table costs the page, not the table (no copy, no sort)."""
+
+    def __init__(self, length: int, between: Callable[[int, int], list[dict]]) -> None:
+        self.length = length
+        self.between = between
 
     def __len__(self) -> int:
-        return len(self.records)
+        return self.length
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice) and (index.step or 1) == 1:
-            start, stop, _ = index.indices(len(self.records))
-            return list(itertools.islice(self.records, start, max(start, stop)))
-        return list(self.records)[index]
+            start, stop, _ = index.indices(self.length)
+            return self.between(start, max(start, stop))
+        return self.between(0, self.length)[index]
 
 
 def respond(
-    ctx: Context, records: Iterable[dict], present: Callable[[dict], dict] = lambda record: record
+    ctx: Context,
+    records: Iterable[dict] | Table,
+    present: Callable[[dict], dict] = lambda record: record,
 ) -> Reply:
-    """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3)."""
+    """Filters, searches, sorts and pages ``records`` as the operation's extensions say (D3).
+
+    A ``Table`` is listed from an index kept for the list's shape; other records (a handler's
+    own selection) are filtered and sorted here. A changed pager or sort (``core.paging``) gets
+    the plain records.
+    """
     paging = ctx.paging
     op, behaviour = ctx.op, ctx.behaviour
     sort = ctx.query.get("sort") or behaviour.default_sort(op)
-    unfiltered = not ctx.query.get("search") and not ctx.query.get("q")
-    unfiltered = unfiltered and not any(k.startswith("filter[") for k, _ in ctx.raw_query)
-    if isinstance(records, ValuesView) and sort == "id" and unfiltered and paging == Paging():
-        # A whole table in its own (id) order, paged as it is: the page costs what it shows.
-        url = ctx.origin + BASE_PATH + op.path
-        items, meta, links = paging.page(
-            IdOrdered(records),
-            ctx.query.get("page") or 1,
-            ctx.query.get("per_page") or 15,
-            url,
-            ctx.raw_query,
-        )
-        return Reply(present_page(ctx, items, present), listing=(meta, links))
-    records = list(records)
-    raw_filters = [(k, v) for k, v in ctx.raw_query if k.startswith("filter[")]
-    filters = op.ext("filters", {})
-    if behaviour.all_operators:
-        filters = {name: {**rule, "operators": list(ALL_OPERATORS)} for name, rule in filters.items()}
-    predicates = build_filters(
-        filters,
-        raw_filters,
-        ctx.messages.list_messages,
-        behaviour.unknown_query,
-        ctx.messages.operator_aliases,
-    )
-    if predicates:
-        records = [r for r in records if all(p(r) for p in predicates)]
     term = ctx.query.get("search") or ctx.query.get("q")
-    if term:
-        records = search_records(records, term, op.ext("search-fields", []))
-    records = paging.sort(records, ctx.query.get("sort") or behaviour.default_sort(op))
+    raw_filters = [(k, v) for k, v in ctx.raw_query if k.startswith("filter[")]
+    indexed = records if isinstance(records, Table) and paging == Paging() else None
+    listed: Sequence[dict]
+    if indexed is not None and sort == "id" and not term and not raw_filters:
+        # A whole table in its own (id) order (``Tenant`` keeps it so), paged as it is.
+        values = indexed.records().values()
+        listed = Slices(len(values), lambda start, stop: list(itertools.islice(values, start, stop)))
+    else:
+        filters = op.ext("filters", {})
+        if behaviour.all_operators:
+            filters = {name: {**rule, "operators": list(ALL_OPERATORS)} for name, rule in filters.items()}
+        predicates = build_filters(
+            filters,
+            raw_filters,
+            ctx.messages.list_messages,
+            behaviour.unknown_query,
+            ctx.messages.operator_aliases,
+        )
+        if term:
+            predicates.append(search_predicate(term, op.ext("search-fields", [])))
+        if indexed is not None:
+            table = indexed.records()
+            shape = (op.operation_id, tuple(raw_filters), term.lower() if term else None, sort)
+            index = index_for(
+                indexed.tenant,
+                indexed.collection,
+                shape,
+                lambda: ListIndex(table.values(), lambda r: all(p(r) for p in predicates), sort),
+            )
+            listed = Slices(len(index), lambda start, stop: index.records(table, start, stop))
+        else:
+            chosen = records.records().values() if isinstance(records, Table) else records
+            listed = paging.sort([r for r in chosen if all(p(r) for p in predicates)], sort)
     url = ctx.origin + BASE_PATH + op.path
     items, meta, links = paging.page(
-        records, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query
+        listed, ctx.query.get("page") or 1, ctx.query.get("per_page") or 15, url, ctx.raw_query
     )
     return Reply(present_page(ctx, items, present), listing=(meta, links))
 

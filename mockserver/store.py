@@ -25,16 +25,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import random
 import secrets
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.clock import Clock, iso
 from mockserver.limits import SlidingWindow, Window, restored_window, window_state
@@ -66,6 +67,10 @@ DEFAULT_SETTINGS = {
 
 
 MAX_ID_DIGITS = 19  # more digits than any id the mock hands out (its ids fit in 64 bits)
+
+
+def empty_tables() -> dict[str, dict[int, dict]]:
+    return {collection: {} for collection in COLLECTIONS}
 
 
 @dataclass
@@ -108,6 +113,14 @@ class Token:
         return "*" in self.scopes or scope in self.scopes
 
 
+class RecordIndex(Protocol):
+    """An index a list keeps on one table (``mockserver/list_index.py``), told of every change."""
+
+    def drop(self, record: dict) -> None: ...
+
+    def add(self, record: dict) -> None: ...
+
+
 @dataclass
 class Otp:
     phone: str
@@ -143,7 +156,12 @@ class Tenant:
         default_factory=lambda: {"plan_name": "Growth", "plan_id": 2, "status": "active", "expires_at": None}
     )
     clock: Clock | None = None
-    records: dict[str, dict[int, dict]] = field(default_factory=lambda: {c: {} for c in COLLECTIONS})
+    # collection -> id -> record; None for a tenant read from a state file until its records are first
+    # used (``read_tables`` reads them then), so a start does not wait for every tenant's records.
+    tables: dict[str, dict[int, dict]] | None = field(default_factory=lambda: empty_tables(), repr=False)
+    read_tables: Callable[[], dict[str, dict[int, dict]]] | None = field(
+        default=None, repr=False, compare=False
+    )
     # The store's allocator: it decides whether tenants share one id sequence (D8, D19).
     ids: IdAllocator = field(default_factory=IdAllocator)
     otps: dict[tuple[str, str], Otp] = field(default_factory=dict)
@@ -151,8 +169,22 @@ class Tenant:
     whatsapp_templates: list[dict] = field(default_factory=list)
     # (collection, field) -> normalised value -> ids holding it; built on first use, kept by the writers below.
     unique_index: dict[tuple[str, str], dict[Any, set[int]]] = field(default_factory=dict)
+    # collection -> list shape -> its index (filtered, searched, sorted), least recently used first; built by
+    # lists on first use, kept by the writers below.
+    list_indexes: dict[str, OrderedDict[Hashable, RecordIndex]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     # (collection, id) of the records written since the last commit: what the next commit writes.
     changed: set[tuple[str, int]] = field(default_factory=set, repr=False, compare=False)
+
+    @property
+    def records(self) -> dict[str, dict[int, dict]]:
+        if self.tables is None:
+            if self.read_tables is None:
+                raise RuntimeError(f"tenant {self.id} has neither records nor a way to read them")
+            self.tables = self.read_tables()
+            self.read_tables = None
+        return self.tables
 
     def table(self, collection: str) -> dict[int, dict]:
         return self.records[collection]
@@ -223,6 +255,17 @@ class Tenant:
                 ids.add(record["id"])
             else:
                 ids.discard(record["id"])
+        indexes = self.list_indexes.get(collection)
+        if not indexes:
+            return
+        for shape, kept in list(indexes.items()):
+            try:
+                if add:
+                    kept.add(record)
+                else:
+                    kept.drop(record)
+            except Exception:  # noqa: BLE001  (a value the order cannot compare: rebuilt, and judged, when next listed)
+                del indexes[shape]
 
     def find(self, collection: str, **where: Any) -> dict | None:
         for record in self.records[collection].values():
@@ -334,7 +377,9 @@ def _restore_meta(store: Store, row: dict[str, Any]) -> None:
     store.default_clock = Clock.restored(row["default_clock"])
 
 
-def _restore_tenant(store: Store, tenant_id: int, row: dict[str, Any]) -> Tenant:
+def _restore_tenant(
+    store: Store, tenant_id: int, row: dict[str, Any], read_tables: Callable[[], dict[str, dict[int, dict]]]
+) -> Tenant:
     tenant = Tenant(
         id=tenant_id,
         name=row["name"],
@@ -347,6 +392,8 @@ def _restore_tenant(store: Store, tenant_id: int, row: dict[str, Any]) -> Tenant
         clock=Clock.restored(row["clock"]) if row["clock"] is not None else None,
         ids=store.ids,
         whatsapp_templates=row["whatsapp_templates"],
+        tables=None,
+        read_tables=read_tables,
     )
     for otp in row["otps"]:
         restored = Otp(**otp)
@@ -439,7 +486,8 @@ class Database:
             (meta,) = self.connection.execute("SELECT body FROM meta WHERE key = 'store'").fetchone()
             _restore_meta(store, json.loads(meta))
             for tenant_id, body in self.connection.execute("SELECT id, body FROM tenants ORDER BY id"):
-                store.tenants[tenant_id] = _restore_tenant(store, tenant_id, json.loads(body))
+                read_tables = functools.partial(self._tables_of, tenant_id)
+                store.tenants[tenant_id] = _restore_tenant(store, tenant_id, json.loads(body), read_tables)
             for value, tenant_id, body in self.connection.execute(
                 "SELECT value, tenant_id, body FROM tokens"
             ):
@@ -447,19 +495,50 @@ class Database:
                 token = Token(value, tenant_id, frozenset(row["scopes"]), row["rate"])
                 token.window = SlidingWindow(deque(row["window"]))
                 store.tokens[value] = token
-            rows = self.connection.execute(
-                "SELECT tenant_id, collection, body FROM records ORDER BY tenant_id, collection, id"
-            ).fetchall()
-            # One parse of all bodies at once: a third faster than one json.loads per row.
-            records = json.loads("[" + ",".join(body for _, _, body in rows) + "]")
-            for (tenant_id, collection, _), record in zip(rows, records, strict=True):
-                store.tenants[tenant_id].records[collection][record["id"]] = record
+            # Records are read per tenant when first used; rows no tenant would read are refused now.
+            wrong = sorted(
+                f"{collection} of tenant {tenant_id}"
+                for tenant_id, collection in self._stored_tables()
+                if tenant_id not in store.tenants or collection not in COLLECTIONS
+            )
+            if wrong:
+                raise ValueError(f"records of no stored tenant or collection: {', '.join(wrong)}")
         except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise StateFileRefused(
                 f"--state-file {self.path} holds rows this version cannot read ({exc!r})"
             ) from None
         self._remember(store)
         return store
+
+    def _stored_tables(self) -> set[tuple[int, str]]:
+        """``(tenant_id, collection)`` of every record row, found by seeks in the primary key (no scan)."""
+        found = set()
+        execute = self.connection.execute
+        (tenant_id,) = execute("SELECT min(tenant_id) FROM records").fetchone()
+        while tenant_id is not None:
+            collection = ""
+            while row := execute(
+                "SELECT collection FROM records WHERE tenant_id = ? AND collection > ? ORDER BY collection LIMIT 1",
+                (tenant_id, collection),
+            ).fetchone():
+                (collection,) = row
+                found.add((tenant_id, collection))
+            (tenant_id,) = execute(
+                "SELECT min(tenant_id) FROM records WHERE tenant_id > ?", (tenant_id,)
+            ).fetchone()
+        return found
+
+    def _tables_of(self, tenant_id: int) -> dict[str, dict[int, dict]]:
+        """One tenant's records, by collection, each table in id order (checked at ``load``)."""
+        rows = self.connection.execute(
+            "SELECT collection, body FROM records WHERE tenant_id = ? ORDER BY collection, id", (tenant_id,)
+        ).fetchall()
+        # One parse of all bodies at once: a third faster than one json.loads per row.
+        records = json.loads("[" + ",".join(body for _, body in rows) + "]")
+        tables = empty_tables()
+        for (collection, _), record in zip(rows, records, strict=True):
+            tables[collection][record["id"]] = record
+        return tables
 
     def replace(self, store: Store) -> None:
         """Writes the whole store in place of what the database held (a start, a reset)."""

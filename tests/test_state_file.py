@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import stat
 import struct
@@ -11,7 +12,8 @@ import httpx
 import pytest
 
 from mockserver import cli
-from mockserver.store import APPLICATION_ID, FORMAT
+from mockserver.core import MockCore
+from mockserver.store import APPLICATION_ID, FORMAT, Database
 from tests.helpers import run_mock_to_exit, server_tenant
 
 
@@ -187,3 +189,28 @@ def test_other_unreadable_state_files_are_refused_and_kept(
     assert state.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.bin"]
     assert not (tmp_path / "ran-code").exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE records SET tenant_id = 99 WHERE collection = 'sources'",
+        "UPDATE records SET collection = 'nothing' WHERE collection = 'statuses'",
+    ],
+    ids=["no-such-tenant", "no-such-collection"],
+)
+def test_a_state_file_with_a_wrong_record_row_is_refused_at_start_and_kept(
+    tmp_path: Path, change: str
+) -> None:
+    """Records are read when a tenant is first used; rows no tenant would ever read are found at start."""
+    state = tmp_path / "state.bin"
+    core = MockCore()
+    core.use_database(Database.open_file(state))
+    core.close()
+    with contextlib.closing(sqlite3.connect(state)) as connection, connection:
+        connection.execute(change)
+    content = state.read_bytes()
+    with pytest.raises(SystemExit, match="holds rows this version cannot read") as refused:
+        cli.build(cli.parser().parse_args(["--state-file", str(state)]))
+    assert "\n" not in str(refused.value)
+    assert state.read_bytes() == content

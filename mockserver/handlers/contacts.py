@@ -20,7 +20,7 @@ def list_contacts(ctx: Context) -> Reply:
     include = ctx.query.get("include")
     return listing.respond(
         ctx,
-        ctx.tenant.table("contacts").values(),
+        listing.Table(ctx.tenant, "contacts"),
         lambda c: present_contact(ctx.tenant, c, include, ctx.behaviour.phone_as_sent),
     )
 

@@ -142,7 +142,7 @@ def send_interactive(ctx: Context) -> Reply:
 
 def list_messages(ctx: Context) -> Reply:
     return listing.respond(
-        ctx, ctx.tenant.table("messages").values(), lambda m: {k: m[k] for k in LIST_FIELDS}
+        ctx, listing.Table(ctx.tenant, "messages"), lambda m: {k: m[k] for k in LIST_FIELDS}
     )
 
 

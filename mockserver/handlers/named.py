@@ -46,7 +46,7 @@ def handlers(
 ) -> dict[str, Handler]:
     """The handler table of a named collection; ``delete_id`` is left out where the delete is special."""
     table: dict[str, Handler] = {
-        list_id: lambda ctx: listing.respond(ctx, ctx.tenant.table(collection).values(), public),
+        list_id: lambda ctx: listing.respond(ctx, listing.Table(ctx.tenant, collection), public),
         create_id: lambda ctx: create(ctx, collection, fields),
         get_id: lambda ctx: Reply(public(ctx.path_record)),
         update_id: lambda ctx: update(ctx, collection, fields),

@@ -10,7 +10,7 @@ def public(record: dict) -> dict:
 
 
 def list_templates(ctx: Context) -> Reply:
-    return listing.respond(ctx, ctx.tenant.table("templates").values(), public)
+    return listing.respond(ctx, listing.Table(ctx.tenant, "templates"), public)
 
 
 def get_template(ctx: Context) -> Reply:
