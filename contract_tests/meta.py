@@ -295,6 +295,12 @@ def profile_cases(profiles: list[str], mutants: dict[str, str]) -> list[ProfileC
     ]
 
 
+def profile_caught(case: ProfileCase, run: Run) -> bool:
+    """Caught: a check failed; against a live-like server also a run the suite refused to judge (exit 4: the mutant
+    answers like no WA.cr server, which fails a CI job as surely)."""
+    return caught(run) or (case.profile == "smoke" and run.exit_code == 4)
+
+
 def print_profile_report(results: list[tuple[ProfileCase, Run]]) -> None:
     """Per profile and level: mutants caught (of all; at ``documented`` also of those the full documented
     profile catches) and the requests the whole profile sends live-like."""
@@ -305,7 +311,11 @@ def print_profile_report(results: list[tuple[ProfileCase, Run]]) -> None:
     }
     keys = dict.fromkeys((case.profile, case.level) for case, _ in results if case.mutant)
     hits = {
-        key: {c.mutant for c, run in results if c.mutant and (c.profile, c.level) == key and caught(run)}
+        key: {
+            c.mutant
+            for c, run in results
+            if c.mutant and (c.profile, c.level) == key and profile_caught(c, run)
+        }
         for key in keys
     }
     total = len({case.mutant for case, _ in results if case.mutant})

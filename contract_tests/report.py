@@ -50,6 +50,7 @@ class CheckResult:
     message: str = ""
     exchange: Exchange | None = None
     reached: list[str] = field(default_factory=list)  # every operation the check called, fixtures included
+    requests: int = 0  # API requests the check sent, fixtures included (control calls are not API requests)
 
 
 @dataclass
