@@ -140,7 +140,16 @@ def test_parallel_workers_show_the_estimate_the_progress_with_their_requests_and
     """Under pytest-xdist the controller collects nothing itself: it still prints the estimate, progress lines
     counting the workers' requests, and the closing verdict."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "contract_tests/test_account.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "contract_tests/test_account.py",
+        ],
         cwd=Path(cli.__file__).resolve().parent.parent,
         env={**os.environ, "WACR_PROGRESS_SECONDS": "0"},
         capture_output=True,
