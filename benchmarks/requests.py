@@ -3,6 +3,7 @@
     python benchmarks/requests.py            # against the in-process mock (a simulation: a tenant per check)
     python benchmarks/requests.py --live     # as against a live server: wacr-mock --no-control, one token
     python benchmarks/requests.py --base-url http://127.0.0.1:8080/api/v2
+    python benchmarks/requests.py --live --only smoke    # only the runs whose label holds "smoke"
 
 A live server allows 60 requests a minute by default (D11), so the count is what decides how long
 a run against it takes: the table gives that time at 60 a minute next to each count. The counts
@@ -16,27 +17,17 @@ import argparse
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from contract_tests.in_process import start_server
+from contract_tests.in_process import LIVE_OPTIONS, live_like_server
 
 ROOT = Path(__file__).resolve().parent.parent
-# --live: the tokens a live server's team would pass (--token, --limited-token), with a limit high enough that
-# the run measures requests, not waiting.
-LIVE_SEED = """tenants:
-  - id: 1
-    limits: {contacts: -1, conversations: -1}  # a run makes more contacts than a plan's 1000
-    tokens:
-      - {token: live_full, scopes: ["*"], rate_limit_per_minute: 1000000}
-      - {token: live_none, scopes: [], rate_limit_per_minute: 1000000}
-"""
-LIVE_OPTIONS = ["--token", "live_full", "--limited-token", "live_none", "--allow-send"]
 RUNS = {
     "ci profile, level all": ["--contract-level", "all"],
     "ci profile, level documented": ["--contract-level", "documented"],
-    "smoke (--smoke: documented, one example each)": ["--smoke"],
+    "--smoke (the smoke selection), level documented": ["--smoke"],
+    "--smoke (the smoke selection), level all": ["--smoke", "--contract-level", "all"],
 }
 SENT = re.compile(r"WA\.cr contract: ([\d,]+) requests sent")
 OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped)")
@@ -44,14 +35,8 @@ OUTCOMES = re.compile(r"(\d+) (passed|failed|skipped)")
 
 def run_live(args: list[str]) -> tuple[int, dict[str, int], float]:
     """One run against a fresh ``wacr-mock --no-control`` on loopback: no control API, one tenant, as live."""
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as seed:
-        seed.write(LIVE_SEED)
-        seed.flush()
-        server = start_server("--no-control", "--seed", seed.name)
-        try:
-            return run([*args, *LIVE_OPTIONS], server.api_url)
-        finally:
-            server.stop()
+    with live_like_server() as url:
+        return run([*args, *LIVE_OPTIONS], url)
 
 
 def run(args: list[str], base_url: str | None) -> tuple[int, dict[str, int], float]:
@@ -79,10 +64,13 @@ def main() -> int:
     parser.add_argument(
         "--live", action="store_true", help="a fresh wacr-mock --no-control per run, as a live server"
     )
+    parser.add_argument("--only", default="", help="only the runs whose label contains this text")
     args = parser.parse_args()
     print("| run | checks passed | failed | skipped | requests | at 60/min | wall time here |")
     print("|---|---|---|---|---|---|---|")
     for label, extra in RUNS.items():
+        if args.only not in label:
+            continue
         sent, outcomes, seconds = run_live(extra) if args.live else run(extra, args.base_url)
         print(
             f"| {label} | {outcomes.get('passed', 0)} | {outcomes.get('failed', 0)} | {outcomes.get('skipped', 0)} "

@@ -14,7 +14,10 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -171,3 +174,28 @@ def start_server(*args: str, timeout: float = 30.0) -> Server:
         Server(process, "").stop()
         raise RuntimeError(f"the mock did not start ({' '.join(args)}): {''.join(seen)[-2000:]}")
     return Server(process, found[0])
+
+
+# As against a live server: the tokens a team passes, with a limit the run never reaches.
+LIVE_SEED = """tenants:
+  - id: 1
+    limits: {contacts: -1, conversations: -1}  # a run makes more contacts than a plan's 1000
+    tokens:
+      - {token: live_full, scopes: ["*"], rate_limit_per_minute: 1000000}
+      - {token: live_none, scopes: [], rate_limit_per_minute: 1000000}
+"""
+LIVE_OPTIONS = ["--token", "live_full", "--limited-token", "live_none", "--allow-send"]
+
+
+@contextmanager
+def live_like_server(*args: str) -> Iterator[str]:
+    """A fresh ``wacr-mock --no-control`` on loopback seeded with LIVE_SEED's tokens (and CLI ``args``, such as
+    ``--mutant NAME``), as a live server is to a team: no control API, one tenant; yields its API URL."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as seed:
+        seed.write(LIVE_SEED)
+        seed.flush()
+        server = start_server("--no-control", "--seed", seed.name, *args)
+        try:
+            yield server.api_url
+        finally:
+            server.stop()

@@ -3,6 +3,7 @@
     python -m contract_tests.meta                  # the CI run: both tables below
     python -m contract_tests.meta --thorough       # also every variant alone, every mutant under every profile
     python -m contract_tests.meta --smoke-power --no-specificity   # what --smoke catches
+    python -m contract_tests.meta --profile-report --no-sensitivity --no-specificity   # detection per request
     python -m contract_tests.meta --mutants otp_not_consumed page_overlap --profiles minimal
     python -m contract_tests.meta --no-sensitivity --variants phone-as-sent other-error-layout
     python -m contract_tests.meta --list
@@ -37,6 +38,17 @@ Detection power of ``--smoke`` (every documented check once, one example each), 
 ``--thorough-power``: the share of mutants such a run over the mutant's area modules catches,
 reported, not required. Every sensitivity run also counts the requests it sent (stopping at the
 first failure), so the closing table gives, per suite profile, mutants caught and requests sent.
+
+Detection per request, with ``--profile-report [smoke] [smoke-control] [default]``: per suite profile and
+level, the mutants caught out of all 53, and at level ``documented`` also out of those the full documented
+profile catches (a mutant that only breaks a decided rule Dn is no bug at that level), next to the requests
+the whole profile sends against a live-like ``wacr-mock --no-control`` (one tenant, a team's tokens), as
+``benchmarks/requests.py --live`` counts them. Each configuration says where it was measured (``PROFILE_RUNS``):
+``smoke`` is ``--smoke`` against a live-like server serving the mutant (``wacr-mock --mutant``: no control
+API, as the CI recipe runs it); ``smoke-control`` the same selection against the in-process mock, whose control
+API lets the checks read OTP codes and move clocks; ``default`` the ``ci`` profile over the mutant's area
+modules on the in-process mock, as the sensitivity runs. Each mutant run stops at its first failure. Reported,
+not required.
 
 Exit status: 0 when every mutant was caught and every variant passed, 1 otherwise.
 """
@@ -227,6 +239,112 @@ def run_variant(case: VariantCase) -> Run:
         server.stop()
 
 
+# --- detection per request (--profile-report) ------------------------------------------------------
+
+PROFILE_RUNS = {  # each configuration of a profile the report measures, and how
+    "smoke": "--smoke, whole suite, against wacr-mock --no-control --mutant NAME (live-like: no control API)",
+    "smoke-control": "--smoke, whole suite, against the in-process mock (control API available)",
+    "default": "ci profile, the mutant's area modules (as the sensitivity runs), against the in-process mock "
+    "(control API available)",
+}
+BUDGET_PROFILE = {"smoke": ["--smoke"], "smoke-control": ["--smoke"], "default": []}
+
+
+@dataclass(frozen=True)
+class ProfileCase:
+    profile: str
+    level: str
+    mutant: str  # "": the correct live-like server, the whole profile, where its requests are counted
+    area: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.mutant or 'correct server, live-like'} [{self.profile} @ {self.level}]"
+
+
+def run_profile_case(case: ProfileCase) -> Run:
+    """A mutant under one configuration (``PROFILE_RUNS``), stopping at the first failure; or, for ``""``,
+    the whole profile against a correct live-like server, for its request count."""
+    level = [*BUDGET_PROFILE[case.profile], "--contract-level", case.level]
+    if not case.mutant or case.profile == "smoke":
+        server = ["--mutant", case.mutant] if case.mutant else []
+        stop = ["-x"] if case.mutant else ["--allow-skips"]
+        with in_process.live_like_server(*server) as url:
+            live = [*in_process.LIVE_OPTIONS, "--base-url", url, *stop]
+            return pytest_run(case.label, [SUITE, *level, *live], clean_env())
+    modules = (
+        [SUITE] if case.profile == "smoke-control" else [f"{SUITE}/{m}" for m in AREA_MODULES[case.area]]
+    )
+    mutant = ["-p", "contract_tests.mutant_plugin", *COUNTING]
+    return pytest_run(case.label, [*mutant, *modules, *level, "-x"], clean_env(WACR_MUTANT=case.mutant))
+
+
+def profile_cases(profiles: list[str], mutants: dict[str, str]) -> list[ProfileCase]:
+    """Each profile at each level against every mutant; the request count once per budget profile and level."""
+    counted = dict.fromkeys(tuple(BUDGET_PROFILE[p]) for p in profiles)
+    cases = [
+        ProfileCase(next(p for p in profiles if tuple(BUDGET_PROFILE[p]) == key), level, "")
+        for key in counted
+        for level in LEVELS
+    ]
+    return cases + [
+        ProfileCase(profile, level, mutant, area)
+        for profile in profiles
+        for level in LEVELS
+        for mutant, area in mutants.items()
+    ]
+
+
+def profile_caught(case: ProfileCase, run: Run) -> bool:
+    """Caught: a check failed; against a live-like server also a run the suite refused to judge (exit 4: the mutant
+    answers like no WA.cr server, which fails a CI job as surely)."""
+    return caught(run) or (case.profile == "smoke" and run.exit_code == 4)
+
+
+def print_profile_report(results: list[tuple[ProfileCase, Run]]) -> None:
+    """Per profile and level: mutants caught (of all; at ``documented`` also of those the full documented
+    profile catches) and the requests the whole profile sends live-like."""
+    sent = {
+        (tuple(BUDGET_PROFILE[case.profile]), case.level): run.requests
+        for case, run in results
+        if not case.mutant
+    }
+    keys = dict.fromkeys((case.profile, case.level) for case, _ in results if case.mutant)
+    hits = {
+        key: {
+            c.mutant
+            for c, run in results
+            if c.mutant and (c.profile, c.level) == key and profile_caught(c, run)
+        }
+        for key in keys
+    }
+    total = len({case.mutant for case, _ in results if case.mutant})
+    documented_bugs = hits.get(("default", "documented"))
+    print("\n### Detection per request: mutants caught and requests sent, per profile and level\n")
+    for profile in dict.fromkeys(case.profile for case, _ in results):
+        print(f"- `{profile}`: {PROFILE_RUNS[profile]}")
+    print(
+        "\n| profile | level | caught of all mutants | caught of those the full documented profile catches "
+        "| requests (whole profile, live-like) | at 60/min | missed |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for (profile, level), found in hits.items():
+        of_documented = "-"
+        if level == "documented" and documented_bugs is not None:
+            share = 100 * len(found & documented_bugs) / max(len(documented_bugs), 1)
+            of_documented = f"{len(found & documented_bugs)}/{len(documented_bugs)} ({share:.0f}%)"
+        requests = sent.get((tuple(BUDGET_PROFILE[profile]), level), 0)
+        missed = [
+            c.mutant
+            for c, _ in results
+            if (c.profile, c.level) == (profile, level) and c.mutant and c.mutant not in found
+        ]
+        print(
+            f"| {profile} | {level} | {len(found)}/{total} ({100 * len(found) / max(total, 1):.0f}%) | {of_documented} "
+            f"| {requests:,} | {requests / 60:.1f} min | {', '.join(missed) or '-'} |"
+        )
+
+
 # --- the run ---------------------------------------------------------------------------------------
 
 
@@ -371,6 +489,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the share of mutants the thorough Hypothesis profile catches (slow; not in --thorough)",
     )
+    parser.add_argument(
+        "--profile-report",
+        nargs="*",
+        choices=sorted(PROFILE_RUNS),
+        help="also report, per profile configuration (default: all three) and level, the mutants caught and "
+        "the requests the whole profile sends against a live-like mock (not a gate)",
+    )
     parser.add_argument("--list", action="store_true", help="list mutants, variants and profiles, and exit")
     parser.add_argument("--workers", type=int, default=2, help="suite runs at a time (default 2)")
     args = parser.parse_args(argv)
@@ -402,6 +527,11 @@ def main(argv: list[str] | None = None) -> int:
                 by_profile[suite_profile] = run_all(cases, run_mutant, args.workers, title)
                 print_power(suite_profile, by_profile[suite_profile])
         print_cost(by_profile)
+    if args.profile_report is not None:
+        profile_runs = profile_cases(args.profile_report or list(PROFILE_RUNS), chosen_mutants)
+        print_profile_report(
+            run_all(profile_runs, run_profile_case, args.workers, "detection per profile (not a gate)")
+        )
     if not args.no_specificity:
         alone = list(variants) if args.thorough else list(args.variants or [])
         variant_runs = variant_cases(chosen_profiles, alone, args.thorough or args.servers)

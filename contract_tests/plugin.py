@@ -29,7 +29,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from contract_tests import contract, gate, in_process, progress, replay, report
+from contract_tests import contract, gate, in_process, progress, replay, report, smoke
 from contract_tests.journal import Journal
 from contract_tests.pacing import SharedPacer
 from contract_tests.target import (
@@ -126,8 +126,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--contract-level",
         choices=("documented", "all"),
-        default="all",
-        help="documented: run only the checks that rest on the published docs",
+        default=None,
+        help="documented: run only the checks that rest on the published docs; all (default; "
+        "documented under --smoke): decisions too",
     )
     group.addoption(
         "--allow-send",
@@ -150,8 +151,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--smoke",
         action="store_true",
-        help="every documented check once, one example each (--contract-level documented with the "
-        "smoke Hypothesis profile): a live server's 60 requests a minute take under 10 minutes",
+        help="the smoke selection (smoke-selection.json: the checks that catch the most seeded bugs per "
+        "request, every operation reached), one example each, at --contract-level documented unless "
+        "given: at most 600 requests, under 10 minutes at a live server's 60 a minute",
     )
     group.addoption(
         "--answer-timeout",
@@ -197,8 +199,11 @@ def pytest_configure(config: pytest.Config) -> None:
     _CONFIG.append(config)
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    if config.getoption("--contract-level") is None:  # --smoke defaults to the docs, any other run to all
+        config.option.contract_level = "documented" if config.getoption("--smoke") else "all"
+    if runs_contract_suite(config):
+        count_schemathesis_calls()
     if config.getoption("--smoke"):
-        config.option.contract_level = "documented"
         settings.load_profile("smoke")
     # The suite's own Hypothesis profile, unless the user chose one; other projects' runs keep theirs.
     elif runs_contract_suite(config) and not config.getoption("hypothesis_profile", None):
@@ -210,6 +215,30 @@ def hypothesis_profile(config: pytest.Config) -> str:
     if config.getoption("--smoke"):
         return "smoke"
     return config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "ci")
+
+
+_SCHEMATHESIS_COUNTED: list[bool] = []
+
+
+def count_schemathesis_calls() -> None:
+    """Schemathesis sends its own requests (not through ``Target``): a global hook counts them in the run's
+    traffic and in the running check's, so request counts and budgets include the schema checks."""
+    if _SCHEMATHESIS_COUNTED:
+        return
+    _SCHEMATHESIS_COUNTED.append(True)
+    import schemathesis  # here, not at the top: only runs of the contract suite pay for the import
+
+    @schemathesis.hook("after_call")
+    def count(context, case, response) -> None:
+        if not _CONFIG:
+            return
+        config = _CONFIG[-1]
+        config.stash.setdefault(TRAFFIC, Traffic()).requests += 1
+        trace = config.stash.setdefault(TRACE, CheckTrace())
+        trace.requests += 1
+        operation_id = contract.operation_for(case.method, case.formatted_path)
+        if operation_id is not None:
+            trace.operations.add(operation_id)
 
 
 def target_problem(base_url: str, seconds: float = ANSWER_SECONDS) -> str | None:
@@ -276,23 +305,76 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+    if config.getoption("--smoke"):
+        keep_smoke_selection(config, items, level)
     config.stash[CHECKS_COLLECTED] = sum(is_contract_check(item) for item in items)
+
+
+def keep_smoke_selection(config: pytest.Config, items: list[pytest.Item], level: str) -> None:
+    """--smoke: only the checks of the smoke selection for ``level`` (``smoke-selection.json``)."""
+    wanted = smoke.chosen(level)
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    found: set[str] = set()
+    for item in items:
+        check = smoke.check_id(smoke.node_id(item))
+        found.add(check)
+        (kept if check in wanted or not is_contract_check(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    # The real-time check last: a run stopped at its first failure (-x) has not waited for it.
+    items[:] = sorted(kept, key=lambda item: item.get_closest_marker("slow") is not None)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None or hasattr(config, "workerinput"):
+        return
+    terminal.write_line(
+        f"WA.cr contract: --smoke runs the smoke selection at level {level}: "
+        f"{len(kept)} checks, {len(dropped)} others deselected (one example each)"
+    )
+    # Of the modules collected (a run may name some only): chosen checks that are gone (renamed or removed).
+    modules = {check.split("::")[0] for check in found}
+    missing = sorted(check for check in wanted - found if check.split("::")[0] in modules)
+    if missing and not config.getoption("keyword") and not config.getoption("markexpr"):
+        terminal.write_line(
+            f"WA.cr contract: {len(missing)} checks of the smoke selection are no longer in the suite (renamed "
+            f"or removed: run python -m contract_tests.smoke_selection measure): {', '.join(missing)}",
+            yellow=True,
+        )
 
 
 PROGRESS = pytest.StashKey[progress.Progress]()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        announce(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """pytest-xdist: the controller collects nothing itself. The first worker's collection tells it the checks,
+    for the estimate, the progress lines and the closing verdict."""
+    config = node.config
+    if CHECKS_COLLECTED in config.stash:
+        return
+    config.stash[CHECKS_COLLECTED] = sum(
+        (config.rootpath / nodeid.split("::")[0]).resolve().parent == SUITE_DIR for nodeid in ids
+    )
+    announce(config)
+
+
+def announce(config: pytest.Config) -> None:
     """Before the first check: what the run will cost, in requests and, at --rate-limit, minutes."""
-    config = session.config
     checks = config.stash.get(CHECKS_COLLECTED, 0)
-    if hasattr(config, "workerinput") or not checks or config.option.collectonly:
+    if not checks or config.option.collectonly:
         return
     profile = hypothesis_profile(config)
     per_check = progress.requests_per_check(profile, settings().max_examples)
     pacer = pacer_of(config)
     per_minute = pacer.calls * 60 / pacer.per_seconds if pacer else None
-    config.stash[PROGRESS] = progress.Progress(checks, per_check, per_minute)
+    # WACR_PROGRESS_SECONDS: how often the progress line comes (default 30 s).
+    every = float(os.environ.get("WACR_PROGRESS_SECONDS") or progress.EVERY_SECONDS)
+    config.stash[PROGRESS] = progress.Progress(checks, per_check, per_minute, every)
     writer = config.pluginmanager.get_plugin("terminalreporter")
     if writer is not None:
         writer.write_line(progress.estimate_line(checks, per_check, per_minute))
@@ -425,6 +507,7 @@ class CheckTrace:
     operations: set[str] = field(default_factory=set)
     last: httpx.Response | None = None
     last_operation: str | None = None  # the operation of ``last``: where a failing check's assertion looked
+    requests: int = 0
 
 
 TRACE = pytest.StashKey[CheckTrace]()
@@ -437,6 +520,7 @@ def _recorder(config: pytest.Config) -> Callable[[str, str, httpx.Response], Non
     def record(method: str, path: str, response: httpx.Response) -> None:
         trace = config.stash.setdefault(TRACE, CheckTrace())
         trace.last = response
+        trace.requests += 1
         operation_id = contract.operation_for(method, path)
         trace.last_operation = operation_id
         if operation_id is not None:
@@ -486,7 +570,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
     rule, where = report.rule_and_provenance(doc, tier, sorted(operations), provenance)
     outcome = "failed" if report_.failed else "skipped" if report_.skipped else "passed"
     result = report.CheckResult(
-        item.nodeid,
+        smoke.node_id(item),
         function,
         module,
         sorted(operations),
@@ -495,6 +579,7 @@ def check_result(item: pytest.Item, report_: pytest.TestReport, trace: CheckTrac
         rule,
         where,
         reached=sorted(operations | trace.operations),
+        requests=trace.requests,
     )
     if report_.failed:
         crash = getattr(report_.longrepr, "reprcrash", None)
@@ -569,7 +654,8 @@ def report_as_it_goes(config: pytest.Config) -> None:
     results = config.stash.get(RESULTS, [])
     writer = config.pluginmanager.get_plugin("terminalreporter")
     if writer is not None and tracker.due():
-        sent = config.stash.get(TRAFFIC, Traffic()).requests
+        # Under pytest-xdist the controller sends nothing itself: its checks' own counts come from the workers.
+        sent = max(config.stash.get(TRAFFIC, Traffic()).requests, sum(r.requests for r in results))
         writer.write_line(tracker.line(len(results), sent))
         writer.flush()  # to a CI log (a file or pipe) now, not when the buffer fills
     if not tracker.report_due():

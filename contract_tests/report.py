@@ -55,6 +55,7 @@ class CheckResult:
     failed_operations: list[str] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)  # a failed check's requests and answers (replay.py)
     script: str = ""  # those steps as curl lines
+    requests: int = 0  # API requests the check sent, fixtures included (control calls are not API requests)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from contract_tests import contract, records
@@ -480,6 +480,9 @@ def test_out_of_range_paging_is_422(api, op):
     assumed (D3, D4; the 100 maximum is documented).
     """
 
+    @example(
+        bad=("per_page", MAX_PER_PAGE + 1)
+    )  # the documented maximum's first value beyond, whatever is drawn
     @given(bad=bad_paging())
     def check(bad):
         assert_refused(api, op, *bad)

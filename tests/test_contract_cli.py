@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -125,3 +126,38 @@ def test_a_killed_run_leaves_the_reports_of_what_ran_and_printed_its_estimate(tm
     cases = ElementTree.parse(junit).getroot().findall("testcase")
     assert checks and cases and len(cases) <= len(checks) + 50
     assert re.search(r"WA\.cr contract: \d+ checks, about [\d,]+ requests", log.read_text())
+
+
+@pytest.mark.parametrize(("args", "level"), [([], "documented"), (["--level", "all"], "all")])
+def test_smoke_runs_its_selection_at_the_documented_level_unless_one_is_given(
+    tmp_path: Path, args: list[str], level: str
+) -> None:
+    result = wacr_contract("--smoke", *args, "--", "--collect-only", "-q", cwd=tmp_path)
+    assert f"--smoke runs the smoke selection at level {level}:" in result.stdout, result.stdout[-2000:]
+
+
+def test_parallel_workers_show_the_estimate_the_progress_with_their_requests_and_the_verdict() -> None:
+    """Under pytest-xdist the controller collects nothing itself: it still prints the estimate, progress lines
+    counting the workers' requests, and the closing verdict."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "contract_tests/test_account.py",
+        ],
+        cwd=Path(cli.__file__).resolve().parent.parent,
+        env={**os.environ, "WACR_PROGRESS_SECONDS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = result.stdout
+    assert re.search(r"WA\.cr contract: \d+ checks, about [\d,]+ requests", out), out[-2000:]
+    progress = re.findall(r"WA\.cr contract: \d+/\d+ checks, ([\d,]+) requests", out)
+    assert progress and int(progress[-1].replace(",", "")) > 0, out[-2000:]
+    assert re.search(r"WA\.cr contract: .*exit 0", out), out[-2000:]

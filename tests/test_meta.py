@@ -72,3 +72,40 @@ def test_mutants_run_only_under_configurations_correct_at_level_all() -> None:
     assert [case.profile for case in cases] == [None, "laravel", "minimal", None, "laravel", "minimal"]
     every = meta.mutant_cases({"m": "OTP"}, ["docs-letter", "express"], every_profile=True)
     assert [case.profile for case in every] == [None, "express"]
+
+
+def test_the_profile_report_counts_documented_bugs_against_what_the_full_documented_profile_catches(
+    capsys,
+) -> None:
+    """At level documented a mutant only the decided checks catch is no bug: the share is also given against the
+    mutants the full (default) documented profile catches; the request count is the whole profile's, live-like."""
+
+    def run(exit_code: int, requests: int = 0) -> meta.Run:
+        return meta.Run("", exit_code, 1.0, "", {}, requests)
+
+    caught_by = {  # profile, level -> the mutants caught (of m1..m4)
+        ("smoke", "documented"): {"m1"},
+        ("smoke", "all"): {"m1", "m2", "m3"},
+        ("default", "documented"): {"m1", "m2"},
+        ("default", "all"): {"m1", "m2", "m3", "m4"},
+    }
+    results = [
+        (meta.ProfileCase(profile, level, ""), run(0, requests))
+        for profile, requests in (("smoke", 500), ("default", 9000))
+        for level in meta.LEVELS
+    ]
+    results += [
+        (meta.ProfileCase(profile, level, mutant), run(1 if mutant in caught else 0))
+        for (profile, level), caught in caught_by.items()
+        for mutant in ("m1", "m2", "m3", "m4")
+    ]
+    meta.print_profile_report(results)
+    rows = {
+        tuple(cells[1:3]): cells[3:]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| ") and (cells := [cell.strip() for cell in line.split("|")])[1] != "profile"
+    }
+    assert rows[("smoke", "documented")][:3] == ["1/4 (25%)", "1/2 (50%)", "500"]
+    assert rows[("smoke", "all")][:3] == ["3/4 (75%)", "-", "500"]
+    assert rows[("default", "all")][:3] == ["4/4 (100%)", "-", "9,000"]
+    assert rows[("smoke", "documented")][4] == "m2, m3, m4"
